@@ -1,0 +1,134 @@
+"""The run configuration; its defaults are the seed configuration (see ../shared/seed-facts.md).
+
+Seed: 2-100-50-10-1, sigmoid everywhere, ``W ~ N(0, 1)``, zero biases, loss
+``0.5 * sum((y_hat - y)**2)``, per-sample updates, lr 1e-2, classic momentum 0.9 on weights only
+(biases plain SGD), lr halved at the start of epochs 1500, 3000, 4500, 6000 epochs.
+The seed's "plain SGD" row has no momentum and no schedule: ``optimizer="sgd"`` means that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from handnet.activations import ACTIVATIONS
+from handnet.data import DATASETS
+from handnet.init import INITS
+from handnet.losses import LOSSES
+from handnet.optim import STYLES
+
+OPTIMIZERS = ("sgd", "momentum")
+
+
+@dataclass
+class Config:
+    dataset: str = "chessboard"
+    optimizer: str = "momentum"
+    momentum_style: str = "classic"
+    momentum: float = 0.9
+    bias_momentum: bool = False
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    lr: float = 1e-2
+    lr_epoch: int = 1500
+    lr_gamma: float | None = None  # None: 0.5 with momentum, 0 (constant) with plain sgd
+    epochs: int = 6000
+    batch_size: int = 1  # 0 means full batch
+    hidden: tuple[int, ...] = (100, 50, 10)
+    activation: str | tuple[str, ...] = "sigmoid"
+    loss: str = "half-sse"
+    init: str = "normal"
+    seed: int = 0
+    shuffle: bool = False
+    print_interval: int = 100
+    n_train: int = 1000
+    n_test: int = 1000
+
+    def __post_init__(self) -> None:
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if not isinstance(self.activation, str):
+            self.activation = tuple(self.activation)
+        self.validate()
+
+    @property
+    def sizes(self) -> list[int]:
+        return [2, *self.hidden, 1]
+
+    @property
+    def activations(self) -> list[str]:
+        n = len(self.hidden) + 1
+        if isinstance(self.activation, str):
+            return [self.activation] * n
+        return list(self.activation)
+
+    @property
+    def effective_lr_gamma(self) -> float:
+        if self.lr_gamma is not None:
+            return self.lr_gamma
+        return 0.5 if self.optimizer == "momentum" else 0.0
+
+    @property
+    def effective_momentum(self) -> float:
+        return self.momentum if self.optimizer == "momentum" else 0.0
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad field."""
+        _choice("dataset", self.dataset, DATASETS)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("momentum_style", self.momentum_style, STYLES)
+        _choice("loss", self.loss, tuple(LOSSES))
+        _choice("init", self.init, INITS)
+        for act in self.activations:
+            _choice("activation", act, tuple(ACTIVATIONS))
+        if len(self.activations) != len(self.hidden) + 1:
+            raise ValueError(
+                f"activation lists {len(self.activations)} names for "
+                f"{len(self.hidden) + 1} layers"
+            )
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive, got {list(self.hidden)}")
+        _positive("epochs", self.epochs)
+        _positive("lr", self.lr)
+        _positive("n_train", self.n_train)
+        _positive("n_test", self.n_test)
+        if self.batch_size < 0:
+            raise ValueError(f"batch_size must be >= 0 (0 = full batch), got {self.batch_size}")
+        if self.print_interval < 0:
+            raise ValueError(f"print_interval must be >= 0, got {self.print_interval}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.lr_gamma is not None and not 0 <= self.lr_gamma < 1:
+            raise ValueError(f"lr_gamma must be in [0, 1), got {self.lr_gamma}")
+        if self.lr_epoch < 0:
+            raise ValueError(f"lr_epoch must be >= 0, got {self.lr_epoch}")
+
+    def seeds(self) -> tuple[np.random.SeedSequence, ...]:
+        """Independent seed sequences for (data, init, shuffle)."""
+        return tuple(np.random.SeedSequence(self.seed).spawn(3))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        if not isinstance(self.activation, str):
+            d["activation"] = list(self.activation)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")

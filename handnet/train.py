@@ -1,0 +1,123 @@
+"""Training: per-sample (the seed's), mini-batch or full-batch, with a per-epoch history.
+
+One epoch, ``e`` counted from 0::
+
+    optimizer.lr = schedule.lr_at(e)          # the seed's check, at the start of the epoch
+    for each batch (in order, or a seeded shuffle):
+        y_hat = net.forward(x_b)
+        grads = net.backward(loss.gradient(y_hat, y_b))   # gradients first ...
+        optimizer.step(net.parameters, grads)              # ... then the update
+
+After the epoch the history records the training loss (mean per-sample loss over the whole
+training set), training accuracy and the lr that was used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handnet.config import Config
+from handnet.data import Dataset, load_dataset
+from handnet.losses import Loss, get_loss
+from handnet.network import Network
+from handnet.optim import SGD
+from handnet.schedule import StepDecay
+
+Array = NDArray[np.floating]
+
+
+@dataclass
+class History:
+    loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """Everything one training run is made of."""
+
+    config: Config
+    network: Network
+    optimizer: SGD
+    schedule: StepDecay
+    loss: Loss
+    data: Dataset
+    shuffle_rng: np.random.Generator
+    history: History = field(default_factory=History)
+
+
+EpochCallback = Callable[[int, Array, Run], None]
+
+
+def predict(net: Network, x: Array) -> Array:
+    """Class labels (0.0 or 1.0): output above 0.5."""
+    return (net.forward(x) > 0.5).astype(np.float64)
+
+
+def accuracy(net: Network, x: Array, y: Array) -> float:
+    return float(np.mean(predict(net, x) == y))
+
+
+def build(config: Config, data: Dataset | None = None) -> Run:
+    """Data, network, optimiser and schedule for ``config``, all from its one seed."""
+    data_ss, init_ss, shuffle_ss = config.seeds()
+    if data is None:
+        data = load_dataset(config.dataset, config.n_train, config.n_test, seed=data_ss)
+    net = Network.create(
+        config.sizes, config.activations, init=config.init, rng=np.random.default_rng(init_ss)
+    )
+    optimizer = SGD(
+        lr=config.lr,
+        momentum=config.effective_momentum,
+        style=config.momentum_style,
+        bias_momentum=config.bias_momentum,
+        nesterov=config.nesterov and config.effective_momentum > 0,
+        weight_decay=config.weight_decay,
+    )
+    schedule = StepDecay(config.lr, config.lr_epoch, config.effective_lr_gamma)
+    return Run(config, net, optimizer, schedule, get_loss(config.loss), data,
+               np.random.default_rng(shuffle_ss))
+
+
+def epoch_order(run: Run) -> Array:
+    n = len(run.data.x_train)
+    return run.shuffle_rng.permutation(n) if run.config.shuffle else np.arange(n)
+
+
+def train_epoch(run: Run, epoch: int, order: Array) -> None:
+    """One pass over the training set in ``order``."""
+    net, opt, loss = run.network, run.optimizer, run.loss
+    x, y = run.data.x_train, run.data.y_train
+    opt.lr = run.schedule.lr_at(epoch)
+    params = net.parameters
+    batch = run.config.batch_size or len(order)
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        xb, yb = x[idx], y[idx]
+        y_hat = net.forward(xb)
+        grads, _ = net.backward(loss.gradient(y_hat, yb))
+        opt.step(params, grads)
+
+
+def record(run: Run, lr: float) -> None:
+    x, y = run.data.x_train, run.data.y_train
+    y_hat = run.network.forward(x)
+    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))))
+    run.history.train_accuracy.append(float(np.mean((y_hat > 0.5) == y)))
+    run.history.lr.append(lr)
+
+
+def train(run: Run, on_epoch_end: EpochCallback | None = None) -> History:
+    """Train for ``run.config.epochs`` epochs; ``on_epoch_end(epoch, order, run)`` after each."""
+    for epoch in range(run.config.epochs):
+        order = epoch_order(run)
+        train_epoch(run, epoch, order)
+        record(run, run.optimizer.lr)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, order, run)
+    return run.history
