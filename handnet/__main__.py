@@ -1,0 +1,5 @@
+import sys
+
+from handnet.cli import main
+
+sys.exit(main())

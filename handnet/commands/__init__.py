@@ -1,0 +1,1 @@
+"""One module per ``handnet`` subcommand; see ``handnet.cli``."""
