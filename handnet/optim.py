@@ -46,7 +46,7 @@ class SGD:
             raise ValueError(f"unknown momentum style {style!r}; choose classic or torch")
         if nesterov and momentum == 0:
             raise ValueError("nesterov needs a positive momentum")
-        if weight_decay < 0:
+        if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -60,7 +60,17 @@ class SGD:
         return self.momentum > 0 and (self.bias_momentum or not name.startswith("b"))
 
     def step(self, parameters: dict[str, Array], gradients: dict[str, Array]) -> None:
-        """Update every array in ``parameters`` in place from ``gradients`` (same names)."""
+        """Update every array in ``parameters`` in place from ``gradients`` (same names).
+
+        Every gradient is checked (present, same shape) before anything is changed, so a bad
+        call raises ``ValueError`` and leaves the parameters as they were.
+        """
+        for name, p in parameters.items():
+            g = gradients.get(name)
+            if g is None:
+                raise ValueError(f"no gradient for {name}")
+            if g.shape != p.shape:
+                raise ValueError(f"gradient for {name} has shape {g.shape}, parameter {p.shape}")
         lr, m = self.lr, self.momentum
         for name, p in parameters.items():
             g = gradients[name]
