@@ -20,6 +20,8 @@ velocity scaled by the old ``lr``.  With ``bias_momentum=False`` (the seed) para
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -59,7 +61,7 @@ class SGD:
     def uses_momentum(self, name: str) -> bool:
         return self.momentum > 0 and (self.bias_momentum or not name.startswith("b"))
 
-    def step(self, parameters: dict[str, Array], gradients: dict[str, Array]) -> None:
+    def step(self, parameters: Mapping[str, Array], gradients: Mapping[str, Array]) -> None:
         """Update every array in ``parameters`` in place from ``gradients`` (same names).
 
         Every gradient is checked (present, same shape) before anything is changed, so a bad
