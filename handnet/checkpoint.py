@@ -80,16 +80,25 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     if path.is_dir():
         raise OSError(f"checkpoint {path}: is a directory, not a file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive")
-            return {key: np.array(archive[key]) for key in archive.files}
+        with open(path, "rb") as f:
+            magic = f.read(6)
+            if not magic:
+                raise ValueError(f"checkpoint {path}: the file is empty")
+            if magic == b"\x93NUMPY":
+                raise ValueError(f"checkpoint {path}: a single .npy array, not an .npz archive")
+            if not magic.startswith(b"PK"):
+                raise ValueError(f"checkpoint {path}: not an .npz archive (no zip signature)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as archive:
+                return {key: np.array(archive[key]) for key in archive.files}
     except OSError as exc:
         raise OSError(f"checkpoint {path}: cannot read it ({exc.strerror or exc})") from None
-    except (ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(
-            f"checkpoint {path}: not a readable handnet checkpoint (truncated or corrupt?): {exc}"
-        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ValueError(f"checkpoint {path}: truncated or corrupt archive ({exc})") from None
+    except (ValueError, KeyError) as exc:
+        if str(exc).startswith(f"checkpoint {path}:"):
+            raise
+        raise ValueError(f"checkpoint {path}: unreadable entry ({exc})") from None
 
 
 def _string(arrays: dict[str, np.ndarray], key: str, path: Path) -> str:
@@ -137,7 +146,7 @@ def _layers(arrays: dict[str, np.ndarray], n_layers: int, path: Path) -> list[De
     unknown = sorted(present - expected)
     if unknown:
         raise ValueError(f"checkpoint {path}: unknown entries {', '.join(unknown)}")
-    layers = []
+    layers: list[Dense] = []
     for i in range(n_layers):
         W, b = arrays[f"W{i}"], arrays[f"b{i}"]
         for name, a in ((f"W{i}", W), (f"b{i}", b)):

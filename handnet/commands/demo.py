@@ -28,6 +28,7 @@ from typing import Any
 
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
+from handnet.commands.train import as_flag
 from handnet.config import Config
 from handnet.train import History, Run, accuracy, build, train
 
@@ -187,7 +188,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be a positive integer, got {args.workers}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
-    configs = cell_configs(args.epochs, args.seed, args.n_train, args.n_test)
+    try:
+        configs = cell_configs(args.epochs, args.seed, args.n_train, args.n_test)
+    except ValueError as exc:
+        raise UsageError(as_flag(str(exc))) from None
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from handnet.activations import ACTIVATIONS
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
@@ -28,6 +30,10 @@ from handnet.optim import STYLES
 from handnet.train import Run, accuracy, build, train
 
 SEED = Config()
+# A diverging run overflows: the command says so in one line (see ``run``) instead of a
+# screenful of NumPy warnings.
+def quiet_numerics() -> np.errstate:
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
 
 
 def register(subparsers: Any) -> None:
@@ -142,6 +148,8 @@ def parse_activation(text: str, n_layers: int) -> str | tuple[str, ...]:
     """One name for every layer, or a comma list with one name per layer."""
     names = [s.strip() for s in text.split(",")]
     for name in names:
+        if not name:
+            raise UsageError(f"--activation has an empty name in {text!r}")
         if name not in ACTIVATIONS:
             raise UsageError(
                 f"--activation: unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
@@ -177,6 +185,21 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.lr_gamma is not None:
         _finite("--lr-gamma", args.lr_gamma)
     hidden = parse_hidden(args.hidden)
+    try:
+        return _config(args, hidden)
+    except ValueError as exc:
+        raise UsageError(as_flag(str(exc))) from None
+
+
+def as_flag(message: str) -> str:
+    """``"n_train must be positive"`` -> ``"--n-train must be positive"``: name the flag."""
+    field, sep, rest = message.partition(" ")
+    if sep and field in Config.__dataclass_fields__:
+        return f"--{field.replace('_', '-')} {rest}"
+    return message
+
+
+def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
     return Config(
         dataset=args.dataset,
         optimizer=args.optimizer,
@@ -343,6 +366,10 @@ def _init_from(run: Run, path: str) -> None:
     run.network = network
 
 
+def _first_non_finite(values: list[float]) -> int | None:
+    return next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     verbose = not (args.quiet or args.json == "-")
@@ -362,10 +389,15 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(config, verbose)
     start = time.perf_counter()
     try:
-        train(run_, progress)
+        with quiet_numerics():
+            train(run_, progress)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    diverged = _first_non_finite(run_.history.loss)
+    if diverged is not None and not args.quiet:
+        print(f"handnet: warning: the training loss is not finite from epoch {diverged + 1} "
+              f"on (the run diverged; try a smaller --lr)", file=sys.stderr)
 
     extra: dict[str, Any] = {}
     if args.save:
@@ -376,10 +408,12 @@ def run(args: argparse.Namespace) -> int:
         from handnet.plots import write_plots
 
         title = f"{config.dataset} · {config.optimizer} · {config.epochs} epochs"
-        paths = write_plots(args.plot, run_.network, run_.data, run_.history, title=title,
-                            loss_name=config.loss)
+        with quiet_numerics():
+            paths = write_plots(args.plot, run_.network, run_.data, run_.history, title=title,
+                                loss_name=config.loss)
         extra["plots"] = [str(p) for p in paths]
-    report = build_report(run_, seconds, extra)
+    with quiet_numerics():
+        report = build_report(run_, seconds, extra)
     if args.json:
         write_report(report, args.json)
     if verbose:
