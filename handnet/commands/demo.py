@@ -32,9 +32,11 @@ from handnet.commands.train import as_flag
 from handnet.config import Config
 from handnet.train import History, Run, accuracy, build, train
 
-# Measured on the 2-core dev machine (see the report): a per-sample epoch of 1000 points costs
-# about 0.1 s, so 6 cells x 300 epochs over 2 processes take about 95 s of wall time.
-DEMO_EPOCHS = 300
+# Measured on the 2-core dev machine: a per-sample epoch of 1000 points costs about 0.105 s of
+# CPU (one BLAS thread), and a 300-epoch demo took 214 s of CPU in all (training, plots, process
+# start-up), i.e. ~107 s of wall time on 2 idle cores.  250 epochs (~90 s) leaves a margin for
+# a machine that is not idle.  Raise it once a faster engine is behind ``_train_cell``.
+DEMO_EPOCHS = 250
 SEED_EPOCHS = Config().epochs
 DATASETS = ("linear", "xor", "chessboard")
 OPTIMIZERS = ("sgd", "momentum")
@@ -148,19 +150,21 @@ def _run_cells(configs: list[Config], out: str, workers: int) -> Iterator[dict[s
         for config in configs:
             yield _cell(config, out)
         return
+    # Workers are spawned lazily (on submit), so the environment stays set for the pool's life;
+    # the parent's own BLAS was configured when it imported NumPy and is not affected.
     with _single_threaded_blas():
         pool = ProcessPoolExecutor(max_workers=workers,
                                    mp_context=multiprocessing.get_context("spawn"))
-    try:
-        pending: set[Future[dict[str, Any]]] = {pool.submit(_cell, c, out) for c in configs}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+        try:
+            pending: set[Future[dict[str, Any]]] = {pool.submit(_cell, c, out) for c in configs}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 def format_table(cells: list[dict[str, Any]]) -> str:
