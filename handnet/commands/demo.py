@@ -205,8 +205,12 @@ def run(args: argparse.Namespace) -> int:
     note = ""
     if args.epochs < SEED_EPOCHS:
         note = (f"{args.epochs} epochs per cell, fewer than the seed's {SEED_EPOCHS}, to keep "
-                f"the demo near two minutes: accuracies are below the seed's 6000-epoch figures "
-                f"(`make reproduce` runs the full 6000).")
+                f"the demo near two minutes: accuracies can fall short of the seed's "
+                f"{SEED_EPOCHS}-epoch figures (`make reproduce` runs the full {SEED_EPOCHS}).")
+        lr_epoch = Config().lr_epoch
+        if args.epochs <= lr_epoch:
+            note += (f" The seed's lr halving (every {lr_epoch} epochs) does not happen within "
+                     f"{args.epochs} epochs.")
         print(f"note: {note}", flush=True)
     print(f"training {len(configs)} cells ({', '.join(DATASETS)} x {', '.join(OPTIMIZERS)}) "
           f"in {min(args.workers, len(configs))} process(es) ...", flush=True)
