@@ -1,0 +1,270 @@
+"""The adapter protocol: how ``handnet check`` sees somebody else's NumPy network, unchanged.
+
+An adapter file defines ``adapter() -> Adapter``; ``handnet check`` calls it afresh whenever it
+needs a network in its initial state (weights as built, momentum buffers at zero).  The adapter
+says where the parameters live and how they are laid out; the tool converts everything to one
+canonical form — weights ``(in, out)``, biases ``(1, out)``, inputs and outputs as rows
+``(batch, features)`` — and back.
+
+Parameter paths are read against the user's network object: ``"W1"`` (an attribute),
+``"weights[0]"`` (a list item), ``"params['W1']"`` (a dict entry), ``"layers[1].W"`` (nested).
+They are re-read after every call into user code, so a training step that rebinds
+``self.W = self.W - lr * dW`` is seen as well as one that updates in place.
+
+Layouts (``weight_layout`` / ``bias_layout`` / ``input_layout``):
+
+* weights ``"in_out"``: ``z = x @ W + b``; ``"out_in"``: ``z = W @ x + b`` (torch's layout).
+* biases ``"row"`` (1, out), ``"column"`` (out, 1), ``"vector"`` (out,), or ``"folded"``: the
+  bias is the weight matrix's **last** row (``in_out``) or last column (``out_in``), so the
+  weight has ``in + 1`` inputs; give ``bias=None`` for such a layer.  ``"none"``: no bias.
+* inputs ``"rows"`` (batch, in) or ``"columns"`` (in, batch); outputs and targets use the same.
+
+Two styles of backward can be checked:
+
+(a) ``gradients(x, y) -> mapping`` returns the loss gradient per parameter, keyed by the same
+    paths (or by any keys given in ``gradient_keys``);
+(b) ``train_step(x, y) -> None`` updates the weights itself (most course networks do).  The tool
+    runs it from a fresh network under the adapter's stated ``lr``, where every momentum buffer
+    is zero, and compares the *update* it made with the twin's; with ``--steps K`` it compares
+    the whole K-step trajectory (momentum and schedule included).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+WEIGHT_LAYOUTS = ("in_out", "out_in")
+BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
+INPUT_LAYOUTS = ("rows", "columns")
+
+
+class AdapterError(ValueError):
+    """The adapter or the network behind it is unusable; the message names what and where."""
+
+
+@dataclass
+class Layer:
+    """One dense layer of the user's network: where its weight and bias live, its activation."""
+
+    weight: str
+    bias: str | None
+    activation: str
+
+
+@dataclass
+class Adapter:
+    network: Any
+    layers: Sequence[Layer]
+    loss: str
+    forward: Callable[[Array], Array]
+    weight_layout: str = "in_out"
+    bias_layout: str = "row"
+    input_layout: str = "rows"
+    gradients: Callable[[Array, Array], Mapping[str, Array]] | None = None
+    gradient_keys: Mapping[str, str] | None = None
+    train_step: Callable[[Array, Array], None] | None = None
+    lr: float | None = None
+    momentum: float = 0.0
+    momentum_style: str = "classic"
+    bias_momentum: bool = True
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    start_epoch: Callable[[int], None] | None = None
+    lr_epoch: int = 0
+    lr_gamma: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    # --- validation --------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Raise ``AdapterError`` naming the first thing that is missing or inconsistent."""
+        _choice("weight_layout", self.weight_layout, WEIGHT_LAYOUTS)
+        _choice("bias_layout", self.bias_layout, BIAS_LAYOUTS)
+        _choice("input_layout", self.input_layout, INPUT_LAYOUTS)
+        if not self.layers:
+            raise AdapterError("the adapter lists no layers")
+        if self.gradients is None and self.train_step is None:
+            raise AdapterError(
+                "the adapter gives neither gradients(x, y) (a backward that returns gradients) "
+                "nor train_step(x, y) (a step that updates the weights): give one"
+            )
+        if self.train_step is not None and (self.lr is None or not self.lr > 0):
+            raise AdapterError(
+                f"train_step needs the learning rate it uses: set lr (got {self.lr!r})"
+            )
+        for i, layer in enumerate(self.layers):
+            folded_or_none = self.bias_layout in ("folded", "none")
+            if folded_or_none and layer.bias is not None:
+                raise AdapterError(
+                    f"layer {i}: bias_layout is {self.bias_layout!r} but a bias path "
+                    f"{layer.bias!r} is given; use bias=None"
+                )
+            if not folded_or_none and layer.bias is None:
+                raise AdapterError(
+                    f"layer {i}: no bias path given; set bias_layout='none' for a network "
+                    "without biases or 'folded' for a bias stored in the weight matrix"
+                )
+        self.sizes()  # shapes must chain
+
+    # --- reading parameters in canonical form ------------------------------------------
+
+    def raw(self, path: str) -> Array:
+        value = resolve(self.network, path)
+        if not isinstance(value, np.ndarray):
+            raise AdapterError(f"{path!r} is a {type(value).__name__}, not a NumPy array")
+        return value
+
+    def parameter_paths(self) -> list[str]:
+        """The user's names for every parameter, input layer first (weight, then bias)."""
+        paths: list[str] = []
+        for layer in self.layers:
+            paths.append(layer.weight)
+            if layer.bias is not None:
+                paths.append(layer.bias)
+        return paths
+
+    def canonical_layer(self, i: int, weight: Array, bias: Array | None) -> tuple[Array, Array]:
+        """Layer ``i``'s ``(W (in, out), b (1, out))`` from arrays in the user's layout."""
+        path = self.layers[i].weight
+        if weight.ndim != 2:
+            raise AdapterError(f"weight {path!r} must be 2-D, has shape {weight.shape}")
+        w = weight if self.weight_layout == "in_out" else weight.T
+        if self.bias_layout == "folded":
+            if w.shape[0] < 2:
+                raise AdapterError(
+                    f"weight {path!r} of shape {weight.shape} has no room for a folded bias"
+                )
+            return w[:-1], w[-1:]
+        if self.bias_layout == "none":
+            return w, np.zeros((1, w.shape[1]), dtype=w.dtype)
+        assert bias is not None
+        bpath = self.layers[i].bias
+        expected = {"row": (1, w.shape[1]), "column": (w.shape[1], 1), "vector": (w.shape[1],)}
+        if bias.shape != expected[self.bias_layout]:
+            raise AdapterError(
+                f"bias {bpath!r} has shape {bias.shape}; with {self.bias_layout!r} biases and "
+                f"weight {path!r} of {w.shape[1]} outputs it should be "
+                f"{expected[self.bias_layout]}"
+            )
+        return w, bias.reshape(1, -1)
+
+    def canonical_parameters(self) -> list[tuple[Array, Array]]:
+        """Every layer's ``(W, b)`` in canonical form (copies)."""
+        out = []
+        for i, layer in enumerate(self.layers):
+            bias = None if layer.bias is None else self.raw(layer.bias)
+            w, b = self.canonical_layer(i, self.raw(layer.weight), bias)
+            out.append((w.copy(), b.copy()))
+        return out
+
+    def sizes(self) -> list[int]:
+        """Layer sizes inferred from the weights, input first; raises if they don't chain."""
+        params = self.canonical_parameters()
+        sizes = [params[0][0].shape[0]]
+        for i, (w, _) in enumerate(params):
+            if w.shape[0] != sizes[-1]:
+                hint = ""
+                if w.shape[1] == sizes[-1]:
+                    other = "out_in" if self.weight_layout == "in_out" else "in_out"
+                    hint = f"; the shapes would chain with weight_layout={other!r}"
+                raise AdapterError(
+                    f"shapes don't chain: layer {i - 1} has {sizes[-1]} outputs but weight "
+                    f"{self.layers[i].weight!r} read as {self.weight_layout!r} takes "
+                    f"{w.shape[0]} inputs{hint}"
+                )
+            sizes.append(w.shape[1])
+        return sizes
+
+    def canonical_gradients(self, grads: Mapping[str, Array]) -> dict[str, Array]:
+        """A user's gradient mapping converted to canonical ``W{i}``/``b{i}`` names and shapes."""
+        keys = dict(self.gradient_keys or {})
+        out: dict[str, Array] = {}
+        for i, layer in enumerate(self.layers):
+            wkey = keys.get(layer.weight, layer.weight)
+            if wkey not in grads:
+                raise AdapterError(
+                    f"gradients() returned no entry for weight {layer.weight!r} (looked for key "
+                    f"{wkey!r}; it returned {sorted(map(str, grads))})"
+                )
+            g_bias = None
+            if layer.bias is not None:
+                bkey = keys.get(layer.bias, layer.bias)
+                if bkey not in grads:
+                    raise AdapterError(
+                        f"gradients() returned no entry for bias {layer.bias!r} (looked for key "
+                        f"{bkey!r}; it returned {sorted(map(str, grads))})"
+                    )
+                g_bias = np.asarray(grads[bkey])
+            out[f"W{i}"], out[f"b{i}"] = self.canonical_layer(i, np.asarray(grads[wkey]), g_bias)
+        return out
+
+    def canonical_names(self) -> dict[str, str]:
+        """Canonical name (``W0``, ``b0`` ...) → the user's name for it."""
+        names = {}
+        for i, layer in enumerate(self.layers):
+            names[f"W{i}"] = layer.weight
+            if layer.bias is not None:
+                names[f"b{i}"] = layer.bias
+            elif self.bias_layout == "folded":
+                names[f"b{i}"] = f"{layer.weight} (folded bias)"
+        return names
+
+    # --- inputs and outputs --------------------------------------------------------------
+
+    def to_user(self, rows: Array) -> Array:
+        """Rows ``(batch, features)`` → the user's layout."""
+        return rows if self.input_layout == "rows" else np.ascontiguousarray(rows.T)
+
+    def from_user(self, value: Array, n_out: int, what: str) -> Array:
+        """An output or target in the user's layout → rows ``(batch, n_out)``."""
+        arr = np.asarray(value)
+        if arr.ndim == 1:
+            arr = arr[:, None] if self.input_layout == "rows" else arr[None, :]
+        rows = arr if self.input_layout == "rows" else arr.T
+        if rows.ndim != 2 or rows.shape[1] != n_out:
+            raise AdapterError(
+                f"{what} has shape {np.shape(value)}; with input_layout={self.input_layout!r} "
+                f"and {n_out} outputs expected (batch, {n_out})"
+                + ("" if self.input_layout == "rows" else f" transposed, i.e. ({n_out}, batch)")
+            )
+        return rows
+
+
+_TOKEN = re.compile(r"""\.?([A-Za-z_]\w*)|\[\s*(-?\d+)\s*\]|\[\s*(['"])(.*?)\3\s*\]""")
+
+
+def resolve(root: Any, path: str) -> Any:
+    """Follow ``path`` (attributes, ``[int]`` items, ``['key']`` entries) from ``root``."""
+    obj, pos = root, 0
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if m is None or (pos == 0 and path.startswith(".")):
+            raise AdapterError(f"cannot parse parameter path {path!r} at {path[pos:]!r}")
+        attr, index, _, key = m.groups()
+        try:
+            if attr is not None:
+                obj = getattr(obj, attr)
+            elif index is not None:
+                obj = obj[int(index)]
+            else:
+                obj = obj[key]
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            raise AdapterError(
+                f"parameter path {path!r}: {path[:m.end()]!r} not found on the network "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+        pos = m.end()
+    return obj
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise AdapterError(f"{name} is {value!r}; choose one of {', '.join(choices)}")
