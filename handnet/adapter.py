@@ -1,10 +1,10 @@
 """The adapter protocol: how ``handnet check`` sees somebody else's NumPy network, unchanged.
 
 An adapter file defines ``adapter() -> Adapter``; ``handnet check`` calls it afresh whenever it
-needs a network in its initial state (weights as built, momentum buffers at zero).  The adapter
-says where the parameters live and how they are laid out; the tool converts everything to one
-canonical form — weights ``(in, out)``, biases ``(1, out)``, inputs and outputs as rows
-``(batch, features)`` — and back.
+needs a network in its initial state (weights as built, momentum buffers at zero), so it must
+build the same weights every time (seed the generator).  The adapter says where the parameters
+live and how they are laid out; the tool converts everything to one canonical form — weights
+``(in, out)``, biases ``(1, out)``, inputs and outputs as rows ``(batch, features)`` — and back.
 
 Parameter paths are read against the user's network object: ``"W1"`` (an attribute),
 ``"weights[0]"`` (a list item), ``"params['W1']"`` (a dict entry), ``"layers[1].W"`` (nested).
@@ -19,14 +19,23 @@ Layouts (``weight_layout`` / ``bias_layout`` / ``input_layout``):
   weight has ``in + 1`` inputs; give ``bias=None`` for such a layer.  ``"none"``: no bias.
 * inputs ``"rows"`` (batch, in) or ``"columns"`` (in, batch); outputs and targets use the same.
 
+The architecture is stated, not guessed: one activation per layer (``Layer.activation``, a name
+of ``handnet.activations``) and the loss with its reduction (``loss``, a name of
+``handnet.losses``: ``half-sse`` sums over the batch, ``mse`` and ``bce`` average over every
+element).  Layer sizes are inferred from the weights.
+
 Two styles of backward can be checked:
 
 (a) ``gradients(x, y) -> mapping`` returns the loss gradient per parameter, keyed by the same
-    paths (or by any keys given in ``gradient_keys``);
+    paths (or by the keys given in ``gradient_keys``: parameter path -> key);
 (b) ``train_step(x, y) -> None`` updates the weights itself (most course networks do).  The tool
-    runs it from a fresh network under the adapter's stated ``lr``, where every momentum buffer
-    is zero, and compares the *update* it made with the twin's; with ``--steps K`` it compares
-    the whole K-step trajectory (momentum and schedule included).
+    runs it from a fresh network under the adapter's stated optimiser (``lr``, ``momentum``,
+    ``momentum_style``, ``bias_momentum``, ``nesterov``, ``weight_decay``), where every momentum
+    buffer is zero, and compares the *update* it made with the twin's; with ``--steps K`` it
+    compares the whole K-step trajectory, calling ``start_epoch(e)`` (if given) before step
+    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.
+
+``batch`` (optional) is the batch size the network can take; per-sample networks say 1.
 """
 
 from __future__ import annotations
@@ -38,6 +47,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from handnet.activations import ACTIVATIONS
+from handnet.losses import LOSSES
+from handnet.optim import STYLES
 
 Array = NDArray[np.floating]
 
@@ -80,6 +93,7 @@ class Adapter:
     start_epoch: Callable[[int], None] | None = None
     lr_epoch: int = 0
     lr_gamma: float = 0.0
+    batch: int | None = None
     notes: list[str] = field(default_factory=list)
 
     # --- validation --------------------------------------------------------------------
@@ -89,18 +103,45 @@ class Adapter:
         _choice("weight_layout", self.weight_layout, WEIGHT_LAYOUTS)
         _choice("bias_layout", self.bias_layout, BIAS_LAYOUTS)
         _choice("input_layout", self.input_layout, INPUT_LAYOUTS)
+        _choice("loss", self.loss, tuple(LOSSES))
+        _choice("momentum_style", self.momentum_style, STYLES)
         if not self.layers:
             raise AdapterError("the adapter lists no layers")
+        if not callable(self.forward):
+            raise AdapterError("forward must be a function forward(x) -> output")
+        for name in ("gradients", "train_step", "start_epoch"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise AdapterError(f"{name} must be a function or None, got "
+                                   f"{type(value).__name__}")
         if self.gradients is None and self.train_step is None:
             raise AdapterError(
                 "the adapter gives neither gradients(x, y) (a backward that returns gradients) "
                 "nor train_step(x, y) (a step that updates the weights): give one"
             )
-        if self.train_step is not None and (self.lr is None or not self.lr > 0):
-            raise AdapterError(
-                f"train_step needs the learning rate it uses: set lr (got {self.lr!r})"
-            )
+        if self.train_step is not None:
+            if self.lr is None or not self.lr > 0:
+                raise AdapterError(
+                    f"train_step needs the learning rate it uses: set lr (got {self.lr!r})"
+                )
+            if not 0 <= self.momentum < 1:
+                raise AdapterError(f"momentum must be in [0, 1), got {self.momentum}")
+            if self.nesterov and self.momentum == 0:
+                raise AdapterError("nesterov=True needs a positive momentum")
+            if self.weight_decay < 0:
+                raise AdapterError(f"weight_decay must be >= 0, got {self.weight_decay}")
+            if self.lr_epoch < 0 or not 0 <= self.lr_gamma < 1:
+                raise AdapterError(
+                    f"the schedule needs lr_epoch >= 0 and lr_gamma in [0, 1), got "
+                    f"lr_epoch={self.lr_epoch}, lr_gamma={self.lr_gamma}"
+                )
+        if self.batch is not None and (not isinstance(self.batch, int) or self.batch < 1):
+            raise AdapterError(f"batch must be a positive integer or None, got {self.batch!r}")
         for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
+            _choice(f"layer {i} ({layer.weight!r}) activation", layer.activation,
+                    tuple(ACTIVATIONS))
             folded_or_none = self.bias_layout in ("folded", "none")
             if folded_or_none and layer.bias is not None:
                 raise AdapterError(
@@ -113,6 +154,11 @@ class Adapter:
                     "without biases or 'folded' for a bias stored in the weight matrix"
                 )
         self.sizes()  # shapes must chain
+        self.dtype()
+
+    @property
+    def activations(self) -> list[str]:
+        return [layer.activation for layer in self.layers]
 
     # --- reading parameters in canonical form ------------------------------------------
 
@@ -123,13 +169,17 @@ class Adapter:
         return value
 
     def parameter_paths(self) -> list[str]:
-        """The user's names for every parameter, input layer first (weight, then bias)."""
+        """The user's paths of every parameter array, input layer first (weight, then bias)."""
         paths: list[str] = []
         for layer in self.layers:
             paths.append(layer.weight)
             if layer.bias is not None:
                 paths.append(layer.bias)
         return paths
+
+    def raw_parameters(self) -> dict[str, Array]:
+        """Copies of every parameter array in the user's layout, by path."""
+        return {path: self.raw(path).copy() for path in self.parameter_paths()}
 
     def canonical_layer(self, i: int, weight: Array, bias: Array | None) -> tuple[Array, Array]:
         """Layer ``i``'s ``(W (in, out), b (1, out))`` from arrays in the user's layout."""
@@ -165,6 +215,13 @@ class Adapter:
             out.append((w.copy(), b.copy()))
         return out
 
+    def canonical_dict(self) -> dict[str, Array]:
+        """Every parameter in canonical form by canonical name ``W0, b0, W1, ...``."""
+        out = {}
+        for i, (w, b) in enumerate(self.canonical_parameters()):
+            out[f"W{i}"], out[f"b{i}"] = w, b
+        return out
+
     def sizes(self) -> list[int]:
         """Layer sizes inferred from the weights, input first; raises if they don't chain."""
         params = self.canonical_parameters()
@@ -183,39 +240,113 @@ class Adapter:
             sizes.append(w.shape[1])
         return sizes
 
-    def canonical_gradients(self, grads: Mapping[str, Array]) -> dict[str, Array]:
-        """A user's gradient mapping converted to canonical ``W{i}``/``b{i}`` names and shapes."""
-        keys = dict(self.gradient_keys or {})
-        out: dict[str, Array] = {}
-        for i, layer in enumerate(self.layers):
-            wkey = keys.get(layer.weight, layer.weight)
-            if wkey not in grads:
-                raise AdapterError(
-                    f"gradients() returned no entry for weight {layer.weight!r} (looked for key "
-                    f"{wkey!r}; it returned {sorted(map(str, grads))})"
-                )
-            g_bias = None
-            if layer.bias is not None:
-                bkey = keys.get(layer.bias, layer.bias)
-                if bkey not in grads:
-                    raise AdapterError(
-                        f"gradients() returned no entry for bias {layer.bias!r} (looked for key "
-                        f"{bkey!r}; it returned {sorted(map(str, grads))})"
-                    )
-                g_bias = np.asarray(grads[bkey])
-            out[f"W{i}"], out[f"b{i}"] = self.canonical_layer(i, np.asarray(grads[wkey]), g_bias)
-        return out
+    def dtype(self) -> np.dtype:
+        """The parameters' common dtype (float64 or float32)."""
+        dtypes = {path: self.raw(path).dtype for path in self.parameter_paths()}
+        kinds = set(dtypes.values())
+        bad = [p for p, d in dtypes.items() if d not in (np.float64, np.float32)]
+        if bad:
+            raise AdapterError(f"parameter {bad[0]!r} has dtype {dtypes[bad[0]]}; the check "
+                               "needs float64 or float32 arrays")
+        if len(kinds) > 1:
+            raise AdapterError("the parameters mix dtypes ("
+                               + ", ".join(f"{p}: {d}" for p, d in dtypes.items())
+                               + "); use one float dtype")
+        return kinds.pop()
+
+    # --- names, shapes and elements as the user sees them --------------------------------
+
+    def _folded_part(self, i: int, bias: bool) -> str:
+        path = self.layers[i].weight
+        if self.weight_layout == "in_out":
+            return f"{path}[-1]" if bias else f"{path}[:-1]"
+        return f"{path}[:, -1]" if bias else f"{path}[:, :-1]"
 
     def canonical_names(self) -> dict[str, str]:
-        """Canonical name (``W0``, ``b0`` ...) → the user's name for it."""
+        """Canonical name (``W0``, ``b0`` ...) → the user's name for it (biases of layers
+        without bias are left out)."""
         names = {}
         for i, layer in enumerate(self.layers):
+            if self.bias_layout == "folded":
+                names[f"W{i}"] = self._folded_part(i, bias=False)
+                names[f"b{i}"] = self._folded_part(i, bias=True)
+                continue
             names[f"W{i}"] = layer.weight
             if layer.bias is not None:
                 names[f"b{i}"] = layer.bias
-            elif self.bias_layout == "folded":
-                names[f"b{i}"] = f"{layer.weight} (folded bias)"
         return names
+
+    def user_shape(self, name: str, canonical_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape the user's array (or part of it) has for a canonical parameter."""
+        rows, cols = canonical_shape
+        if name.startswith("W"):
+            return (rows, cols) if self.weight_layout == "in_out" else (cols, rows)
+        if self.bias_layout == "folded":
+            return (cols,)
+        return {"row": (1, cols), "column": (cols, 1), "vector": (cols,)}.get(
+            self.bias_layout, (1, cols))
+
+    def element(self, name: str, index: tuple[int, ...]) -> str:
+        """The user's expression for element ``index`` of canonical parameter ``name``."""
+        i = int(name[1:])
+        r, c = (int(index[0]), int(index[1])) if len(index) == 2 else (0, int(index[0]))
+        if name.startswith("W"):
+            idx = (r, c) if self.weight_layout == "in_out" else (c, r)
+            return f"{self.layers[i].weight}[{idx[0]}, {idx[1]}]"
+        if self.bias_layout == "folded":
+            return f"{self._folded_part(i, bias=True)}[{c}]"
+        path = self.layers[i].bias
+        sub = {"row": f"0, {c}", "column": f"{c}, 0", "vector": f"{c}"}[self.bias_layout]
+        return f"{path}[{sub}]"
+
+    # --- gradients as returned by gradients() --------------------------------------------
+
+    def gradient_arrays(self, grads: Mapping[str, Any]) -> dict[str, Array]:
+        """The user's gradient arrays by parameter path (keys mapped through gradient_keys)."""
+        if not isinstance(grads, Mapping):
+            raise AdapterError(f"gradients(x, y) returned a {type(grads).__name__}, not a "
+                               "mapping from parameter (or gradient_keys) names to arrays")
+        keys = dict(self.gradient_keys or {})
+        out: dict[str, Array] = {}
+        for path in self.parameter_paths():
+            key = keys.get(path, path)
+            if key not in grads:
+                kind = "weight" if any(layer.weight == path for layer in self.layers) else "bias"
+                raise AdapterError(
+                    f"gradients() returned no entry for {kind} {path!r} (looked for key "
+                    f"{key!r}; it returned {sorted(map(str, grads))})"
+                    + ("" if self.gradient_keys else "; map keys with gradient_keys")
+                )
+            arr = np.asarray(grads[key])
+            if arr.dtype.kind not in "fiu":
+                raise AdapterError(f"gradient for {path!r} is not numeric (dtype {arr.dtype})")
+            out[path] = arr
+        return out
+
+    def canonical_gradient(self, name: str, raw: Mapping[str, Array]) -> Array | None:
+        """Canonical parameter ``name``'s gradient from the raw arrays by path; ``None`` when
+        the array's shape does not fit the parameter (the caller diagnoses that).
+
+        A bias gradient of any shape holding exactly ``out`` entries in a line ((out,),
+        (1, out) or (out, 1)) is accepted: with gradients returned, that is only a layout.
+        """
+        i = int(name[1:])
+        layer = self.layers[i]
+        wshape = self.raw(layer.weight).shape
+        if name.startswith("W") or self.bias_layout == "folded":
+            g = raw[layer.weight]
+            if g.shape != wshape:
+                return None
+            w = g if self.weight_layout == "in_out" else g.T
+            if self.bias_layout == "folded":
+                return w[:-1] if name.startswith("W") else w[-1:]
+            return w
+        assert layer.bias is not None
+        g = raw[layer.bias]
+        n_out = wshape[1] if self.weight_layout == "in_out" else wshape[0]
+        if g.ndim > 2 or g.size != n_out or (g.ndim == 2 and 1 not in g.shape):
+            return None
+        return g.reshape(1, n_out)
 
     # --- inputs and outputs --------------------------------------------------------------
 
@@ -223,7 +354,7 @@ class Adapter:
         """Rows ``(batch, features)`` → the user's layout."""
         return rows if self.input_layout == "rows" else np.ascontiguousarray(rows.T)
 
-    def from_user(self, value: Array, n_out: int, what: str) -> Array:
+    def from_user(self, value: Any, n_out: int, what: str) -> Array:
         """An output or target in the user's layout → rows ``(batch, n_out)``."""
         arr = np.asarray(value)
         if arr.ndim == 1:
