@@ -153,7 +153,13 @@ class Adapter:
                     f"layer {i}: no bias path given; set bias_layout='none' for a network "
                     "without biases or 'folded' for a bias stored in the weight matrix"
                 )
+        if self.loss == "bce" and self.layers[-1].activation != "sigmoid":
+            raise AdapterError(
+                f"loss 'bce' takes probabilities, but the output layer's activation is "
+                f"{self.layers[-1].activation!r}; state sigmoid there (or another loss)"
+            )
         self.sizes()  # shapes must chain
+        self.canonical_parameters()  # biases must fit
         self.dtype()
 
     @property
@@ -224,21 +230,26 @@ class Adapter:
 
     def sizes(self) -> list[int]:
         """Layer sizes inferred from the weights, input first; raises if they don't chain."""
-        params = self.canonical_parameters()
-        sizes = [params[0][0].shape[0]]
-        for i, (w, _) in enumerate(params):
-            if w.shape[0] != sizes[-1]:
-                hint = ""
-                if w.shape[1] == sizes[-1]:
-                    other = "out_in" if self.weight_layout == "in_out" else "in_out"
-                    hint = f"; the shapes would chain with weight_layout={other!r}"
-                raise AdapterError(
-                    f"shapes don't chain: layer {i - 1} has {sizes[-1]} outputs but weight "
-                    f"{self.layers[i].weight!r} read as {self.weight_layout!r} takes "
-                    f"{w.shape[0]} inputs{hint}"
-                )
-            sizes.append(w.shape[1])
-        return sizes
+        shapes = []
+        for layer in self.layers:
+            raw = self.raw(layer.weight)
+            if raw.ndim != 2:
+                raise AdapterError(f"weight {layer.weight!r} must be 2-D, has shape {raw.shape}")
+            shapes.append(raw.shape)
+        sizes, bad = _chain(shapes, self.weight_layout, self.bias_layout == "folded")
+        if bad is None:
+            return sizes
+        other = "out_in" if self.weight_layout == "in_out" else "in_out"
+        hint = ""
+        if _chain(shapes, other, self.bias_layout == "folded")[1] is None:
+            hint = f"; the shapes would chain with weight_layout={other!r}"
+        rows, cols = shapes[bad] if self.weight_layout == "in_out" else shapes[bad][::-1]
+        n_in = rows - 1 if self.bias_layout == "folded" else rows
+        raise AdapterError(
+            f"shapes don't chain: layer {bad - 1} has {sizes[-1]} outputs but weight "
+            f"{self.layers[bad].weight!r} of shape {shapes[bad]} read as "
+            f"{self.weight_layout!r} takes {n_in} inputs{hint}"
+        )
 
     def dtype(self) -> np.dtype:
         """The parameters' common dtype (float64 or float32)."""
@@ -367,6 +378,23 @@ class Adapter:
                 + ("" if self.input_layout == "rows" else f" transposed, i.e. ({n_out}, batch)")
             )
         return rows
+
+
+def _chain(
+    shapes: list[tuple[int, ...]], layout: str, folded: bool
+) -> tuple[list[int], int | None]:
+    """Sizes read from weight shapes under ``layout``, and the first layer that breaks the
+    chain (``None`` when they chain)."""
+    sizes: list[int] = []
+    for i, shape in enumerate(shapes):
+        rows, cols = shape if layout == "in_out" else shape[::-1]
+        n_in = rows - 1 if folded else rows
+        if i == 0:
+            sizes.append(n_in)
+        elif n_in != sizes[-1]:
+            return sizes, i
+        sizes.append(cols)
+    return sizes, None
 
 
 _TOKEN = re.compile(r"""\.?([A-Za-z_]\w*)|\[\s*(-?\d+)\s*\]|\[\s*(['"])(.*?)\3\s*\]""")

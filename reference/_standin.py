@@ -78,6 +78,8 @@ class ClassicSGD(torch.optim.Optimizer):
         for g_ in self.param_groups:
             lr, m, nest, wd = g_["lr"], g_["momentum"], g_["nesterov"], g_["weight_decay"]
             for p in g_["params"]:
+                if p.grad is None:
+                    continue
                 g = p.grad + wd * p if wd else p.grad
                 if m == 0:
                     p.sub_(lr * g)

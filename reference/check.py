@@ -60,6 +60,7 @@ AdapterSource = Adapter | Callable[[], Adapter]
 
 DEFAULT_BATCH = 8
 UPDATE_ROUNDING = 4.0
+UNSTABLE_STEP = 1.0  # an update larger than its weights: the trajectory is no longer stable
 
 
 def check(
@@ -105,7 +106,7 @@ def check(
                 notes.append("an Adapter object (not a factory) was given: train_step ran on "
                              "the network gradients() had seen")
             ctx = _Context(ad, sizes, dtype, params0, batches)
-        results += _check_updates(ctx, forward.ok)
+        results += _check_updates(ctx, forward.ok, notes)
     order = {f"{k}{i}": (-i, k == "b") for i in range(len(sizes) - 1) for k in "Wb"}
     results.sort(key=lambda r: (r.style != "gradient", order[r.canonical]))
     tol = tolerance(dtype, 0)
@@ -211,9 +212,7 @@ def _check_gradients(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
     for name, user_name in ctx.names.items():
         _require_finite(expected[name], f"the twin's gradient for {user_name}", twin=True)
         g = ad.canonical_gradient(name, raw)
-        path = ad.layers[int(name[1:])].bias if name.startswith("b") and \
-            ad.bias_layout != "folded" else ad.layers[int(name[1:])].weight
-        assert path is not None
+        path = _path_of(ad, name)
         if g is None:
             raw_shapes[name] = (raw[path], ctx.user_shape(name) if ad.bias_layout != "folded"
                                 else ad.raw(path).shape)
@@ -255,10 +254,13 @@ def _check_gradients(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
 # --- style (b): in-place updates ----------------------------------------------------------------
 
 
-def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
+def _check_updates(ctx: _Context, forward_ok: bool, notes: list[str]) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.lr is not None and ad.train_step is not None
     model = to_torch(ctx.network())
+    if ad.bias_layout == "none":  # the twin has no bias to train either
+        for linear in model.linears:
+            linear.bias.requires_grad_(False)
     opt = make_optimizer(model, ad.lr, ad.momentum, ad.momentum_style, ad.bias_momentum,
                          ad.nesterov, ad.weight_decay)
     sched = make_scheduler(opt, ad.lr_epoch, ad.lr_gamma)
@@ -271,7 +273,7 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
     actual: list[dict[str, Array]] = []
     expected: list[dict[str, Array]] = []
     floors: list[dict[str, float]] = []
-    broken: dict[str, str] = {}
+    broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
     for t, (x, y) in enumerate(ctx.batches):
         if ad.start_epoch is not None:
             _call(f"start_epoch({t})", ad.start_epoch, t)
@@ -279,20 +281,32 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
         for path, shape in shapes0.items():
             new = ad.raw(path).shape
             if new != shape:
-                broken[path] = (f"train_step changed its shape from {shape} to {new} at step "
-                                f"{t + 1}: an update of the wrong shape was broadcast into it")
+                for n in names:
+                    if _path_of(ad, n) == path:
+                        broken[n] = (f"train_step changed its shape from {shape} to {new} at "
+                                     f"step {t + 1}: an update of the wrong shape was broadcast "
+                                     "into it")
         if broken:
             break
         user_now = {n: v for n, v in ad.canonical_dict().items() if n in names}
-        for n, v in user_now.items():
-            _require_finite(v, f"{names[n]} after step {t + 1}")
         lr = float(opt.param_groups[0]["lr"])
         opt.zero_grad()
         loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
         opt.step()
         sched.step()
         twin_now = {n: v for n, v in handnet_parameters(model).items() if n in names}
-        if t == 0 and all(np.array_equal(user_now[n], user_prev[n]) for n in names):
+        if not all(np.all(np.isfinite(v)) for v in twin_now.values()):
+            notes.append(f"training diverges: the twin's weights are not finite after step "
+                         f"{t + 1}, so steps from {t + 1} on are not compared (use a smaller lr "
+                         "or fewer --steps)")
+            break
+        for n, v in user_now.items():
+            if not np.all(np.isfinite(v)):
+                broken[n] = (f"not finite after step {t + 1} while the twin's stays finite")
+        if broken:
+            break
+        if t == 0 and all(np.array_equal(user_now[n], user_prev[n]) for n in names) and \
+                not all(np.array_equal(twin_now[n], twin_prev[n]) for n in names):
             raise AdapterError(
                 "train_step(x, y) changed none of the parameters the adapter points at ("
                 + ", ".join(names.values()) + "): it must update those arrays in place or "
@@ -305,7 +319,16 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
         floors.append({n: UPDATE_ROUNDING * ctx.eps * max(
             float(np.max(np.abs(a))) for a in (user_prev[n], user_now[n], twin_now[n])) / lr
             for n in names})
+        jump = max(float(np.max(np.abs(twin_now[n] - twin_prev[n])))
+                   / max(float(np.max(np.abs(twin_prev[n]))), float(np.finfo(ctx.dtype).tiny))
+                   for n in names)
         user_prev, twin_prev = user_now, twin_now
+        if jump > UNSTABLE_STEP and t + 1 < len(ctx.batches):
+            notes.append(f"training is unstable: at step {t + 1} the twin's update is "
+                         f"{jump:.3g} times the weights it changes (lr too large for this "
+                         f"network?); rounding differences explode from there, so steps after "
+                         f"{t + 1} are not compared")
+            break
 
     def tol(step: int) -> float:
         return tolerance(ctx.dtype, step).rtol
@@ -320,9 +343,6 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
     first_wrong: dict[str, int] = {}
     worst: dict[str, tuple[float, float]] = {}
     for name in names:
-        path_broken = [m for p, m in broken.items() if _path_of(ad, name) == p]
-        if path_broken:
-            first_wrong[name] = len(actual) + 1
         for t in range(len(actual)):
             rec = compare_arrays(name, actual[t][name], expected[t][name], tol(t + 1))
             a, r = worst.get(name, (0.0, 0.0))
@@ -330,6 +350,8 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
             if name not in first_wrong and not fits(name, t + 1, expected[t][name],
                                                     actual[t][name]):
                 first_wrong[name] = t + 1
+        if name in broken and name not in first_wrong:
+            first_wrong[name] = len(actual) + 1
     findings: dict[str, list[Finding]] = {}
     if actual:
         problem = Problem(
@@ -344,9 +366,8 @@ def _check_updates(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
     out = []
     for name, user_name in names.items():
         pairs = _pairs(findings.get(name, []))
-        for p, message in broken.items():
-            if _path_of(ad, name) == p:
-                pairs.insert(0, ("shape_changed", message, ""))
+        if name in broken:
+            pairs.insert(0, ("broken", broken[name], ""))
         a, r = worst.get(name, (None, None))  # type: ignore[assignment]
         out.append(ParameterResult(user_name, name, ctx.user_shape(name), "update", a, r,
                                    name not in first_wrong, first_wrong.get(name), pairs))
@@ -363,7 +384,7 @@ def _path_of(ad: Adapter, name: str) -> str:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _pairs(findings: list[Finding]) -> list[tuple[str, str]]:
+def _pairs(findings: list[Finding]) -> list[tuple[str, str, str]]:
     return [(f.kind, f.text, f.evidence) for f in findings]
 
 

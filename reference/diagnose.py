@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from reference import simulate as sim
 from reference.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 
 # fits(name, step, predicted, actual) -> within tolerance (step counted from 1)
 Fits = Callable[[str, int, Array, Array], bool]
@@ -197,8 +197,12 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
             best[name] = max(best.get(name, 0), count)
     for count, _, label, kind, layer, predicted, explains, contradicts in ranked:
         which = _list(p, explains)
-        extent = (f"all {n_wrong} wrong parameters" if len(explains) == n_wrong
-                  else f"{len(explains)} of {n_wrong} wrong parameters")
+        if n_wrong == 1:
+            extent = "the only wrong parameter"
+        elif len(explains) == n_wrong:
+            extent = f"all {n_wrong} wrong parameters"
+        else:
+            extent = f"{len(explains)} of {n_wrong} wrong parameters"
         note = ""
         if contradicts:
             note = (f"; it would also change {_list(p, contradicts)}, which match, so the "
@@ -216,7 +220,9 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
 
 
 def _list(p: Problem, names: Sequence[str]) -> str:
-    return ", ".join(p.names[n] for n in names)
+    """User names in backprop order (output side first, weight before bias)."""
+    ordered = sorted(names, key=lambda n: (-int(n[1:]), n[0] == "b"))
+    return ", ".join(p.names[n] for n in ordered)
 
 
 def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
@@ -416,7 +422,8 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                          sim.step_lr(lr0, p.lr_epoch, p.lr_gamma)))
     wrong = list(p.first_wrong)
     for label, kind, cfg, lr_at in variants:
-        updates = sim.trajectory(p.params, p.activations, stated, p.batches, cfg, lr_at)
+        updates = sim.trajectory(p.params, p.activations, stated, p.batches, cfg, lr_at,
+                                 trainable=p.names)
         predicted = [{n: u / p.lr_at(t) for n, u in step.items()} for t, step in
                      enumerate(updates)]
         explains = tuple(n for n in wrong if _fits_all(p, n, predicted))

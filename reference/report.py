@@ -204,7 +204,7 @@ SHORT = {
     "bias_momentum": "bias momentum", "weight_momentum": "weight momentum",
     "schedule_early": "schedule early", "schedule_late": "schedule late",
     "schedule_gamma": "gamma vs 1-gamma", "forward": "forward differs",
-    "consequence": "consequence", "unexplained": "no pattern fits",
+    "consequence": "consequence", "unexplained": "no pattern fits", "broken": "broken",
 }
 
 

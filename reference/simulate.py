@@ -30,13 +30,13 @@ momentum, weights with or without momentum, any lr schedule) for the trajectory 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 Params = Sequence[tuple[Array, Array]]
 
 
@@ -134,7 +134,8 @@ UpdateFn = Callable[[str, Array, Array], Array]
 def forward(params: Params, activations: Sequence[str], x: Array) -> tuple[list[Array],
                                                                              list[Array]]:
     """Pre-activations ``z_i`` and outputs ``a_i`` of every layer."""
-    zs, outs = [], []
+    zs: list[Array] = []
+    outs: list[Array] = []
     a = x
     for (W, b), act in zip(params, activations, strict=True):
         z = a @ W + b
@@ -226,8 +227,10 @@ def trajectory(
     batches: Sequence[tuple[Array, Array]],
     opt: OptConfig,
     lr_at: Callable[[int], float],
+    trainable: Collection[str] | None = None,
 ) -> list[dict[str, Array]]:
-    """The update ``p_{t-1} - p_t`` of every parameter at every step ``t`` (one per batch)."""
+    """The update ``p_{t-1} - p_t`` of every parameter at every step ``t`` (one per batch);
+    parameters not in ``trainable`` (when given: biases of a network without them) stay."""
     current = {}
     for i, (W, b) in enumerate(params):
         current[f"W{i}"], current[f"b{i}"] = W.astype(np.float64), b.astype(np.float64)
@@ -240,6 +243,8 @@ def trajectory(
         grads, _ = backward(layers, activations, x, y, loss)
         step = {}
         for name, p in current.items():
+            if trainable is not None and name not in trainable:
+                continue
             g = grads[name] + opt.weight_decay * p if opt.weight_decay else grads[name]
             if not opt.uses_momentum(name):
                 u = lr * g

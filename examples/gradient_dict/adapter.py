@@ -22,5 +22,5 @@ def adapter() -> Adapter:
         bias_layout="column",
         input_layout="columns",
         gradients=net.backward,
-        gradient_keys={f"params['{k}{l}']": f"d{k}{l}" for k in "Wb" for l in (1, 2, 3)},
+        gradient_keys={f"params['{k}{n}']": f"d{k}{n}" for k in "Wb" for n in (1, 2, 3)},
     )

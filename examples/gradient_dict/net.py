@@ -19,10 +19,10 @@ class TinyClassifier:
     def __init__(self, sizes=(2, 16, 8, 1), seed=0, planted_bug=True):
         rng = np.random.default_rng(seed)
         self.params = {}
-        for l in range(1, len(sizes)):
-            scale = np.sqrt(1.0 / sizes[l - 1])
-            self.params[f"W{l}"] = rng.standard_normal((sizes[l], sizes[l - 1])) * scale
-            self.params[f"b{l}"] = rng.standard_normal((sizes[l], 1)) * 0.1
+        for k in range(1, len(sizes)):
+            scale = np.sqrt(1.0 / sizes[k - 1])
+            self.params[f"W{k}"] = rng.standard_normal((sizes[k], sizes[k - 1])) * scale
+            self.params[f"b{k}"] = rng.standard_normal((sizes[k], 1)) * 0.1
         self.planted_bug = planted_bug
 
     def forward(self, X):

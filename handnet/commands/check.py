@@ -91,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch must be at least 1, got {args.batch}")
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    if args.json not in (None, "-"):
+        parent = Path(args.json).parent
+        if not parent.is_dir():
+            raise UsageError(f"--json {args.json}: directory {parent} does not exist")
     module = load_adapter_module(args.adapter)
     try:
         from reference.check import check
