@@ -93,6 +93,11 @@ def check(
         notes.append(f"the adapter says the network takes batches of {ad.batch}; checked with "
                      f"{b}")
 
+    if ad.train_step is not None and ad.momentum > 0 and ad.lr_gamma > 0 and \
+            ad.lr_epoch > 0 and steps < ad.lr_epoch + 2:
+        notes.append(f"the {steps} step(s) compared cross no lr decay (every {ad.lr_epoch} "
+                     f"steps): momentum conventions and the schedule's timing only show with "
+                     f"--steps {ad.lr_epoch + 2} or more")
     forward = _check_forward(ctx)
     results: list[ParameterResult] = []
     if ad.gradients is not None:
@@ -319,13 +324,14 @@ def _check_updates(ctx: _Context, forward_ok: bool, notes: list[str]) -> list[Pa
         floors.append({n: UPDATE_ROUNDING * ctx.eps * max(
             float(np.max(np.abs(a))) for a in (user_prev[n], user_now[n], twin_now[n])) / lr
             for n in names})
-        jump = max(float(np.max(np.abs(twin_now[n] - twin_prev[n])))
-                   / max(float(np.max(np.abs(twin_prev[n]))), float(np.finfo(ctx.dtype).tiny))
-                   for n in names)
+        # an update larger than the weights themselves (all parameters together)
+        jump = max(float(np.max(np.abs(twin_now[n] - twin_prev[n]))) for n in names) / max(
+            max(float(np.max(np.abs(twin_prev[n]))) for n in names),
+            float(np.finfo(ctx.dtype).tiny))
         user_prev, twin_prev = user_now, twin_now
         if jump > UNSTABLE_STEP and t + 1 < len(ctx.batches):
-            notes.append(f"training is unstable: at step {t + 1} the twin's update is "
-                         f"{jump:.3g} times the weights it changes (lr too large for this "
+            notes.append(f"training is unstable: at step {t + 1} the twin's largest update is "
+                         f"{jump:.3g} times its largest weight (lr too large for this "
                          f"network?); rounding differences explode from there, so steps after "
                          f"{t + 1} are not compared")
             break

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GRADIENT_DICT = EXAMPLES / "gradient_dict"
 PER_SAMPLE = EXAMPLES / "per_sample"
+MINIBATCH = EXAMPLES / "minibatch_list"
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +47,20 @@ def test_per_sample_example_names_the_planted_bug(capsys: pytest.CaptureFixture[
     assert "updated inside the backward loop" in out
 
 
+def test_minibatch_example_needs_a_trajectory_across_a_decay(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(MINIBATCH / "adapter.py"))
+    assert code == 0  # one step: the two momentum conventions agree
+    assert "--steps 4 or more" in out
+    code, out, _ = run(capsys, str(MINIBATCH / "adapter.py"), "--steps", "4")
+    assert code == 1
+    assert "classic momentum instead of the stated torch" in out
+    assert "WRONG (step 3)" in out
+
+
 @pytest.mark.parametrize("adapter", [GRADIENT_DICT / "adapter_fixed.py",
-                                     PER_SAMPLE / "adapter_fixed.py"])
+                                     PER_SAMPLE / "adapter_fixed.py",
+                                     MINIBATCH / "adapter_fixed.py"])
 def test_fixed_examples_pass(capsys: pytest.CaptureFixture[str], adapter: Path) -> None:
     code, out, _ = run(capsys, str(adapter), "--steps", "1")
     assert code == 0, out
