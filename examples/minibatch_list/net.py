@@ -17,7 +17,8 @@ class MiniBatchNet:
     def __init__(self, sizes=(2, 8, 8, 1), lr=0.1, momentum=0.9, step_size=2, gamma=0.5,
                  seed=0, planted_bug=True):
         rng = np.random.default_rng(seed)
-        self.weights = [rng.normal(0, np.sqrt(2 / m), (m, n)) for m, n in zip(sizes, sizes[1:])]
+        shapes = list(zip(sizes, sizes[1:], strict=False))
+        self.weights = [rng.normal(0, np.sqrt(2 / m), (m, n)) for m, n in shapes]
         self.biases = [np.full(n, 0.01) for n in sizes[1:]]
         self.velocity = [np.zeros_like(p) for p in self.weights + self.biases]
         self.lr, self.momentum = lr, momentum
@@ -28,7 +29,7 @@ class MiniBatchNet:
     def forward(self, X):
         self.inputs, self.pre = [], []
         a = X
-        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             self.inputs.append(a)
             z = a @ W + b
             self.pre.append(z)
@@ -53,7 +54,7 @@ class MiniBatchNet:
     def fit_batch(self, X, Y):
         grads = self.backward(X, Y)
         params = self.weights + self.biases
-        for k, (p, g) in enumerate(zip(params, grads)):
+        for k, (p, g) in enumerate(zip(params, grads, strict=True)):
             if self.planted_bug:
                 self.velocity[k] = self.momentum * self.velocity[k] + self.lr * g  # PLANTED BUG
                 p -= self.velocity[k]
