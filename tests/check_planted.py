@@ -109,6 +109,7 @@ class PlantedNet:
     weights: list[np.ndarray] = field(default_factory=list)
     biases: list[np.ndarray] = field(default_factory=list)
     params: dict[str, np.ndarray] = field(default_factory=dict)
+    initial: list[tuple[np.ndarray, np.ndarray]] | None = None  # (W (in, out), b (1, out))
 
     def __post_init__(self) -> None:
         if self.bug and self.bug not in BUGS:
@@ -116,9 +117,13 @@ class PlantedNet:
         rng = np.random.default_rng(self.seed)
         for i in range(len(self.sizes) - 1):
             n_in, n_out = self.sizes[i], self.sizes[i + 1]
-            W = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
-            b = 0.3 * rng.standard_normal((1, n_out)) if self.layout.bias != "none" else \
-                np.zeros((1, n_out))
+            if self.initial is not None:
+                W, b = (a.copy() for a in self.initial[i])
+            else:
+                W = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+                b = 0.3 * rng.standard_normal((1, n_out))
+            if self.layout.bias == "none":
+                b = np.zeros((1, n_out))
             self._store(i, W.astype(self.dtype), b.astype(self.dtype), create=True)
         self.buffers: dict[str, np.ndarray] = {}
         self.lr = self.opt.lr

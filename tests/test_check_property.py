@@ -1,21 +1,32 @@
 """No false alarms: correct user-style networks, in every layout, pass ``check`` (exit 0).
 
-Layouts vary over everything the adapter protocol covers: weights (in, out) or (out, in),
+Networks, optimisers and schedules come from the suite's strategies (``reference.strategies``);
+the layouts vary over everything the adapter protocol covers: weights (in, out) or (out, in),
 samples as rows or columns, biases as rows, columns, vectors, folded into the weight or absent,
 parameters as attributes, a list or a dict, gradients returned or in-place steps (updating in
-place or rebinding), with any optimiser configuration and schedule over several steps.
+place or rebinding), over several steps.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from check_planted import Layout, Opt, PlantedNet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handnet.adapter import Adapter
 from reference.check import check
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+from reference.strategies import (
+    LOSS_NAMES,
+    NetSpec,
+    OptSpec,
+    ScheduleSpec,
+    network_specs,
+    optimizer_specs,
+    schedule_specs,
+)
 
 
 @st.composite
@@ -30,48 +41,40 @@ def layouts(draw: st.DrawFn) -> Layout:
     )
 
 
-@st.composite
-def optimisers(draw: st.DrawFn) -> Opt:
-    momentum = draw(st.sampled_from((0.0, 0.5, 0.9)))
-    gamma = draw(st.sampled_from((0.0, 0.5)))
-    return Opt(
-        lr=draw(st.sampled_from((1e-3, 0.02, 0.1))),  # stable training only
-        momentum=momentum,
-        style=draw(st.sampled_from(("classic", "torch"))),
-        bias_momentum=draw(st.booleans()),
-        nesterov=momentum > 0 and draw(st.booleans()),
-        weight_decay=draw(st.sampled_from((0.0, 1e-2))),
-        lr_epoch=draw(st.integers(1, 3)) if gamma else 0,
-        lr_gamma=gamma,
-    )
+@dataclass(frozen=True)
+class Case:
+    net: NetSpec
+    loss: str
+    layout: Layout
+    opt: OptSpec
+    schedule: ScheduleSpec
+    batch: int
+    steps: int
+    seed: int
+
+    def adapter(self) -> Adapter:
+        built = self.net.build()
+        initial = [(layer.parameters["W"], layer.parameters["b"]) for layer in built.layers]
+        opt = Opt(self.opt.lr, self.opt.momentum, self.opt.style, self.opt.bias_momentum,
+                  self.opt.nesterov, self.opt.weight_decay, self.schedule.lr_epoch,
+                  self.schedule.lr_gamma)
+        return PlantedNet(self.net.sizes, self.net.activations, self.loss, self.layout, opt,
+                          dtype=np.dtype(self.net.dtype).type, initial=initial).adapter()
 
 
 @st.composite
-def correct_networks(draw: st.DrawFn) -> tuple[PlantedNet, int, int]:
-    depth = draw(st.integers(1, 4))
-    sizes = tuple(draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1)))
-    loss = draw(st.sampled_from(("half-sse", "mse", "bce")))
-    acts = list(draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=depth, max_size=depth)))
-    if loss == "bce":
-        acts[-1] = "sigmoid"
+def cases(draw: st.DrawFn) -> Case:
+    loss = draw(st.sampled_from(LOSS_NAMES))
+    net = draw(network_specs(max_depth=4, max_width=8,
+                             output_activation="sigmoid" if loss == "bce" else None))
     layout = draw(layouts())
-    net = PlantedNet(sizes, tuple(acts), loss, layout, draw(optimisers()),
-                     seed=draw(st.integers(0, 2**16)),
-                     dtype=draw(st.sampled_from((np.float64, np.float32))))
-    batch = draw(st.integers(1, 12))
-    steps = draw(st.integers(1, 4)) if layout.mode == "train_step" else 1
-    return net, batch, steps
+    steps = draw(st.integers(1, 5)) if layout.mode == "train_step" else 1
+    return Case(net, loss, layout, draw(optimizer_specs()), draw(schedule_specs()),
+                draw(st.integers(1, 16)), steps, draw(st.integers(0, 2**16)))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=correct_networks(), seed=st.integers(0, 2**16))
-def test_correct_networks_raise_no_false_alarm(case: tuple[PlantedNet, int, int],
-                                               seed: int) -> None:
-    net, batch, steps = case
-
-    def adapter():  # type: ignore[no-untyped-def]
-        return PlantedNet(net.sizes, net.activations, net.loss, net.layout, net.opt,
-                          seed=net.seed, dtype=net.dtype).adapter()
-
-    report = check(adapter, batch=batch, steps=steps, seed=seed)
+@given(case=cases())
+def test_correct_networks_raise_no_false_alarm(case: Case) -> None:
+    report = check(case.adapter, batch=case.batch, steps=case.steps, seed=case.seed)
     assert report.exit_code == 0, report.to_text()
