@@ -58,7 +58,7 @@ from reference.report import ForwardResult, ParameterResult, Report
 from reference.scales import forward_scale, update_scales
 from reference.schedule import current_lr, make_scheduler
 from reference.simulate import OptConfig
-from reference.tolerance import tolerance
+from reference.tolerance import C, tolerance
 
 Array = NDArray[np.floating]
 AdapterSource = Adapter | Callable[[], Adapter]
@@ -119,8 +119,9 @@ def check(
         results += _check_updates(ctx, forward.ok, notes)
     order = {f"{k}{i}": (-i, k == "b") for i in range(len(sizes) - 1) for k in "Wb"}
     results.sort(key=lambda r: (r.style != "gradient", order[r.canonical]))
-    desc = tolerance(dtype, 0).describe() + (" for step 0, growing with the step"
-                                             if ad.train_step is not None else "")
+    name = np.dtype(dtype).name
+    desc = (f"rtol = {C} * eps({name}) * (1 + steps) = {tolerance(dtype, 0).rtol:.2e} "
+            "for a gradient, relative to max|expected| + its error scale")
     return Report(source or "adapter", b, steps, seed, np.dtype(dtype).name, sizes,
                   ad.activations, ad.loss, desc, forward, results, notes)
 

@@ -166,7 +166,7 @@ class Report:
         else:
             names = ", ".join(p.name for p in self.wrong)
             lines.append(f"verdict: MISMATCH in {names}")
-            top = f": {start.findings[0][1]}" if start.findings else ""
+            top = f": {start.findings[0][1].split(' — ')[0]}" if start.findings else ""
             lines.append(f"start here: {start.name} (first wrong in backprop order, output "
                          f"side first){top}")
         lines += [f"note: {n}" for n in self.notes]
