@@ -185,7 +185,7 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
                          and p.fits(n, 1, predicted[n], A[n]))
         if not explains:
             continue
-        contradicts = tuple(n for n in G if n not in p.first_wrong and n in A
+        contradicts = tuple(n for n in G if p.first_wrong.get(n) != 1 and n in A
                             and not p.fits(n, 1, predicted[n], A[n]))
         ranked.append((len(explains), -len(contradicts), label, kind, layer, predicted,
                        explains, contradicts))
@@ -195,6 +195,7 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
     for count, _, _, _, _, _, explains, _ in ranked:
         for name in explains:
             best[name] = max(best.get(name, 0), count)
+    confined: dict[str, list[Finding]] = {}
     for count, _, label, kind, layer, predicted, explains, contradicts in ranked:
         which = _list(p, explains)
         if n_wrong == 1:
@@ -211,12 +212,14 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
             if count < best[name]:
                 continue  # a hypothesis explaining more of the wrong parameters fits here
             res = p.residual(name, 1, predicted[name], A[name])
-            out[name].append(Finding(
+            finding = Finding(
                 kind, f"{label} — a simulation with that one change reproduces {which} "
-                f"({extent}){note}", layer, explains, f"max rel difference {res:.1e}"))
+                f"({extent}){note}", layer, explains, f"max rel difference {res:.1e}")
+            (confined.setdefault(name, []) if contradicts else out[name]).append(finding)
     for name in wrong:
         if name in A:
             out[name] += _local(p, name, A[name], G[name])
+        out[name] += confined.get(name, [])
 
 
 def _list(p: Problem, names: Sequence[str]) -> str:
@@ -359,6 +362,13 @@ def _simulated(p: Problem) -> list[Simulated]:
         if sim.has_distinct_mutation(act, "deriv_missing"):
             out.append((f"the {act} derivative missing at {where}", "deriv_missing", None,
                         units(run(Mutation("deriv_missing", -1, activation=act))[0])))
+    missing = [j for j, a in enumerate(p.activations)
+               if sim.has_distinct_mutation(a, "deriv_missing")]
+    if len(missing) > 1 and len(set(p.activations[j] for j in missing)) > 1:
+        where = ", ".join(map(str, missing))
+        out.append((f"the activation derivative missing at every layer ({where}): the "
+                    "upstream gradient passed on instead of the delta", "deriv_missing",
+                    None, units(run(Mutation("deriv_missing", -1, activation="*"))[0])))
     for key, (desc, _) in LOSS_DERIVATIVES.items():
         if key == stated:
             continue

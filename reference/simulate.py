@@ -82,8 +82,11 @@ def derivative(activation: str, z: Array, a: Array, kind: str = "") -> Array:
     return np.ones_like(z)
 
 
+BCE_EPS = float(np.float32(1e-12))  # torch's clamp is the C++ float 1e-12, also in float64
+
+
 def _bce_core(p: Array, y: Array) -> Array:
-    return (p - y) / np.maximum(p * (1.0 - p), 1e-12)
+    return (p - y) / np.maximum(p * (1.0 - p), BCE_EPS)
 
 
 # dL/dy_hat for y_hat, y of shape (batch, out): key -> (description, derivative)
@@ -117,13 +120,13 @@ class Mutation:
     kind: str = ""
     layer: int = -1
     loss: str = ""
-    activation: str = ""  # with layer=-1: a derivative mutation at every layer of this kind
+    activation: str = ""  # with layer=-1: at every layer of this activation ("*": every layer)
 
     def derivative_kind(self, i: int, activation: str) -> str:
         """The derivative mutation in force at layer ``i`` ("" for the right one)."""
         if self.kind not in DERIVATIVE_MUTATIONS:
             return ""
-        if self.layer == i or (self.layer == -1 and self.activation == activation):
+        if self.layer == i or (self.layer == -1 and self.activation in ("*", activation)):
             return self.kind
         return ""
 

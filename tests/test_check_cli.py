@@ -74,6 +74,12 @@ def test_fixed_per_sample_example_passes_a_trajectory_across_lr_decays(
     assert code == 0, out
 
 
+def test_handnet_passes_its_own_check_in_both_styles(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(EXAMPLES / "handnet_self" / "adapter.py"), "--steps", "4")
+    assert code == 0, out
+    assert "style (a)" in out and "style (b)" in out
+
+
 def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(PER_SAMPLE / "adapter.py"), "--json", "-")
     assert code == 1
