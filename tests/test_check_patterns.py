@@ -1,8 +1,9 @@
 """Every catalogue pattern, planted in a small network: ``check`` names it on the parameters
-the bug affects and flags no other parameter (under three different user layouts)."""
+the bug affects and flags no other parameter (under four user layouts, one in float32)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from check_planted import Layout, Opt, factory
 
@@ -16,10 +17,13 @@ BIASES = {"b0", "b1", "b2"}
 BELOW_1 = {"W0", "b0", "W1", "b1"}  # layers 0 and 1: what a mistake in layer 1's delta reaches
 
 LAYOUTS = {
-    "rows-in_out-row-attrs": Layout(),
-    "columns-out_in-column-dict": Layout(weight="out_in", bias="column", inputs="columns",
-                                         container="dict"),
-    "rows-in_out-vector-list-rebind": Layout(bias="vector", container="list", rebind=True),
+    "rows-in_out-row-attrs": (Layout(), np.float64),
+    "columns-out_in-column-dict": (Layout(weight="out_in", bias="column", inputs="columns",
+                                          container="dict"), np.float64),
+    "rows-in_out-vector-list-rebind": (Layout(bias="vector", container="list", rebind=True),
+                                       np.float64),
+    "columns-out_in-row-list-float32": (Layout(weight="out_in", inputs="columns",
+                                               container="list"), np.float32),
 }
 MOMENTUM = dict(momentum=0.9, bias_momentum=False)
 
@@ -72,10 +76,10 @@ def _id(case: tuple) -> str:  # type: ignore[type-arg]
 def test_planted_pattern_is_named_on_exactly_the_affected_parameters(
         case: tuple, layout_name: str) -> None:  # type: ignore[type-arg]
     bug, layer, mode, opt, steps, batch, expected, pattern = case
-    base = LAYOUTS[layout_name]
+    base, dtype = LAYOUTS[layout_name]
     layout = Layout(base.weight, base.bias, base.inputs, base.container, mode, base.rebind)
     report = check(factory(sizes=SIZES, activations=ACTS, loss="half-sse", layout=layout,
-                           opt=Opt(**opt), bug=bug, bug_layer=layer),
+                           opt=Opt(**opt), bug=bug, bug_layer=layer, dtype=dtype),
                    batch=batch, steps=steps, seed=3)
     text = report.to_text()
     assert report.forward.ok, text
