@@ -24,8 +24,15 @@ import os
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import UnsatisfiedAssumption
+from threadpoolctl import threadpool_limits
+
+# One thread each for torch and NumPy's BLAS: the suite's arrays are small (threads cost more
+# than they give), and pytest-xdist already runs one worker per core.
+torch.set_num_threads(1)
+threadpool_limits(1)
 
 _COMMON: dict[str, Any] = {
     "deadline": None,

@@ -69,7 +69,7 @@ def central_differences(params: dict[str, np.ndarray], acts: list[str], x: np.nd
     return out
 
 
-@examples(120)
+@examples(150)
 @given(SMALL)
 def test_both_gradients_agree_with_finite_differences(problem: S.Problem) -> None:
     net = problem.net.build()

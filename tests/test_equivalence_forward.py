@@ -7,19 +7,19 @@ import torch
 from hypothesis import given
 from support import examples
 
+from handnet.losses import get_loss
 from reference import strategies as S
 from reference.compare import assert_matches_reference
 from reference.harness import handnet_forward, twin_forward
 from reference.losses import get_torch_loss
 from reference.network import to_handnet, to_torch
 from reference.scales import forward_scale
-from handnet.losses import get_loss
 
 
-@examples(60)
+@examples(300)
 @given(S.network_specs())
 def test_round_trip_is_bit_exact(spec: S.NetSpec) -> None:
-    """handnet -> twin -> handnet moves no bits, in float64 and float32 (W (in, out) <-> (out, in))."""
+    """handnet -> twin -> handnet moves no bits, float64 and float32 (W (in, out) <-> (out, in))."""
     net = spec.build()
     model = to_torch(net)
     for i, layer in enumerate(net.layers):
@@ -34,7 +34,7 @@ def test_round_trip_is_bit_exact(spec: S.NetSpec) -> None:
         assert not np.shares_memory(p, q)
 
 
-@examples(150)
+@examples(300)
 @given(S.problems())
 def test_forward_output_equal(problem: S.Problem) -> None:
     net = problem.net.build()
@@ -46,7 +46,7 @@ def test_forward_output_equal(problem: S.Problem) -> None:
                              what="forward output")
 
 
-@examples(150)
+@examples(300)
 @given(S.problems())
 def test_loss_and_its_gradient_equal_at_the_same_output(problem: S.Problem) -> None:
     """The loss value and dL/dy_hat, both taken at the twin's output (so only the loss is

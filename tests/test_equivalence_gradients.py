@@ -14,7 +14,7 @@ from reference.network import to_torch
 from reference.scales import vjp_scales
 
 
-@examples(250)
+@examples(300)
 @given(S.problems())
 def test_vjp_equal_for_a_random_upstream(problem: S.Problem) -> None:
     """Gradients of ``sum(g * y_hat)`` with ``g`` drawn at random, per parameter and for ``x``.
@@ -33,7 +33,7 @@ def test_vjp_equal_for_a_random_upstream(problem: S.Problem) -> None:
                              scales=vjp_scales(model, x, g), what="gradients")
 
 
-@examples(100)
+@examples(150)
 @given(S.problems(nets=S.network_specs(activations=("relu",), max_depth=4),
                   losses=("half-sse", "mse")), st.data())
 def test_relu_at_exactly_zero_matches_torch(problem: S.Problem, data: st.DataObject) -> None:

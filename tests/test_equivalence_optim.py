@@ -40,7 +40,7 @@ def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -
 
 @pytest.mark.parametrize(("style", "momentum", "bias_momentum", "nesterov", "weight_decay"),
                          CONFIGS)
-@examples(12)
+@examples(15)
 @given(case=S.training_cases())
 def test_one_step_equal_for_every_configuration(
     style: str, momentum: float, bias_momentum: bool, nesterov: bool, weight_decay: float,
@@ -53,7 +53,7 @@ def test_one_step_equal_for_every_configuration(
     run_and_compare(lock, problem, 1, f"one {style} step")
 
 
-@examples(100)
+@examples(60)
 @given(case=S.training_cases(momentum=True), k=st.integers(2, 20))
 def test_momentum_trajectories_equal(case: tuple[S.Problem, S.OptSpec], k: int) -> None:
     """k steps with momentum (both conventions, biases in or out, Nesterov, weight decay drawn):

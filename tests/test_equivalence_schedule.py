@@ -3,8 +3,6 @@ two momentum conventions."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import torch
 from hypothesis import assume, given, reject
@@ -20,7 +18,7 @@ from reference.schedule import make_scheduler
 from reference.tolerance import tolerance
 
 
-@examples(100)
+@examples(200)
 @given(spec=S.schedule_specs(), lr0=st.floats(1e-4, 1.0), epochs=st.integers(1, 40))
 def test_lr_sequence_equals_steplr_at_every_epoch(
     spec: S.ScheduleSpec, lr0: float, epochs: int
@@ -120,7 +118,7 @@ def predicted_gap(grads: list[np.ndarray], s: int, lr1: float, lr2: float, m: fl
     return m * gap if nesterov else gap
 
 
-@examples(100)
+@examples(200)
 @given(
     shape=st.tuples(st.integers(1, 8), st.integers(1, 8)),
     s=st.integers(1, 10), big_j=st.integers(1, 10),
