@@ -122,3 +122,30 @@ def update_scales(model: TwinNet, x: Array, y: Array, loss: str) -> dict[str, Ar
     scales = vjp_scales(model, x, p.grad.double().numpy())
     del scales["x"]
     return scales
+
+
+def loss_sensitivity(loss: str, p: Array, y: Array) -> Array:
+    """``|dL/dy_hat|`` element-wise for ``loss`` with its reduction over all of ``p``.
+
+    For BCE this is the exact derivative of the clamped loss, ``y / p`` where ``log p > -100``
+    plus ``(1 - y) / (1 - p)`` where ``log(1 - p) > -100``, over ``N`` -- not torch's gradient,
+    whose denominator is clamped at 1e-12 to keep training finite.
+    """
+    p, y = np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if loss == "half-sse":
+        return np.abs(p - y)
+    if loss == "mse":
+        return 2.0 * np.abs(p - y) / y.size
+    if loss == "bce":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_p = np.where(np.log(p) > -100.0, y / p, 0.0)
+            d_q = np.where(np.log1p(-p) > -100.0, (1.0 - y) / (1.0 - p), 0.0)
+        return (np.abs(np.nan_to_num(d_p)) + np.abs(np.nan_to_num(d_q))) / y.size
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def loss_scale(loss: str, p: Array, y: Array, p_scale: Array, value: float) -> float:
+    """The error scale of a loss ``value`` at outputs ``p`` whose error scale is ``p_scale``:
+    ``sum |dL/dp| * S(p) + |L|`` (near 0 or 1 the BCE's logs amplify last-bit differences of
+    ``p`` a great deal, and this says by how much)."""
+    return float(np.sum(loss_sensitivity(loss, p, y) * p_scale) + abs(value))

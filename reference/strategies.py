@@ -11,6 +11,8 @@ sizes, depth, batch and seeds rather than thousands of floats.
 * :func:`schedule_specs`: StepLR step size 1-5 and ``lr_gamma`` (0 = constant).
 * :func:`problems`: a network, a loss, a batch (1-128) of inputs whose magnitude reaches 1e3
   (sigmoid saturates), labels and a random upstream gradient.
+* :func:`training_cases`: a problem and an optimiser in the stable regime (multi-step tests).
+* :func:`configs`: small ``handnet.Config`` runs (data set, layers, optimiser, schedule, batch).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from handnet.activations import ACTIVATIONS
+from handnet.config import Config
+from handnet.data import DATASETS
 from handnet.losses import LOSSES
 from handnet.network import Network
 from handnet.optim import SGD, STYLES
@@ -184,9 +188,9 @@ def schedule_specs() -> st.SearchStrategy[ScheduleSpec]:
                      lr_gamma=st.sampled_from((0.0, 0.5, 0.9)) | st.floats(0.0, 0.95))
 
 
-def input_scales(max_scale: float = 1e3) -> st.SearchStrategy[float]:
-    """Input magnitudes 1e-2 .. ``max_scale`` by powers of ten (1e3 saturates sigmoid)."""
-    scales = [s for s in (1e-2, 1e-1, 1.0, 10.0, 1e2, 1e3) if s <= max_scale]
+def input_scales(min_scale: float = 1e-2, max_scale: float = 1e3) -> st.SearchStrategy[float]:
+    """Input magnitudes 1e-2 .. 1e3 by powers of ten (1e2 and 1e3 saturate sigmoid and tanh)."""
+    scales = [s for s in (1e-2, 1e-1, 1.0, 10.0, 1e2, 1e3) if min_scale <= s <= max_scale]
     return st.sampled_from(scales)
 
 
@@ -197,6 +201,7 @@ def problems(
     losses: tuple[str, ...] = LOSS_NAMES,
     max_batch: int = 128,
     max_scale: float = 1e3,
+    min_scale: float = 1e-2,
 ) -> Problem:
     """A network, a loss (bce forces a sigmoid output layer), a batch, labels and upstream."""
     net = draw(nets if nets is not None else network_specs())
@@ -207,7 +212,7 @@ def problems(
         net=net,
         loss=loss,
         batch=draw(st.integers(1, max_batch)),
-        input_scale=draw(input_scales(max_scale)),
+        input_scale=draw(input_scales(min_scale, max_scale)),
         soft_labels=draw(st.booleans()),
         seed=draw(SEEDS),
     )
@@ -242,3 +247,55 @@ def training_cases(
     if problem.loss == "half-sse":
         opt = replace(opt, lr=opt.lr / (problem.batch * problem.net.sizes[-1]))
     return problem, opt
+
+
+@st.composite
+def configs(
+    draw: st.DrawFn,
+    max_hidden_layers: int = 3,
+    max_width: int = 16,
+    max_n: int = 40,
+    max_epochs: int = 5,
+    batch_size: str | None = None,
+) -> Config:
+    """Small ``handnet.Config`` runs on the 2-D data sets, any optimiser and schedule.
+
+    ``batch_size``: ``"per-sample"`` (1), ``"mini-batch"`` (2..n_train), ``"full"`` (0) or
+    None for any.  The lr of the summed loss (half-sse) is divided by the batch size.
+    """
+    hidden = tuple(draw(st.lists(st.integers(1, max_width), max_size=max_hidden_layers)))
+    loss = draw(st.sampled_from(LOSS_NAMES))
+    acts = list(draw(st.lists(st.sampled_from(ACTIVATION_NAMES), min_size=len(hidden) + 1,
+                              max_size=len(hidden) + 1)))
+    if loss == "bce":
+        acts[-1] = "sigmoid"
+    n_train = draw(st.integers(4, max_n))
+    kind = batch_size or draw(st.sampled_from(("per-sample", "mini-batch", "full")))
+    batch = {"per-sample": 1, "full": 0}[kind] if kind != "mini-batch" else draw(
+        st.integers(2, n_train))
+    optimizer = draw(st.sampled_from(("sgd", "momentum")))
+    lr = draw(st.floats(1e-3, 0.5))
+    if loss == "half-sse":
+        lr /= batch or n_train
+    return Config(
+        dataset=draw(st.sampled_from(DATASETS)),
+        optimizer=optimizer,
+        momentum_style=draw(st.sampled_from(STYLES)),
+        momentum=draw(st.sampled_from((0.5, 0.9))),
+        bias_momentum=draw(st.booleans()),
+        nesterov=draw(st.booleans()),
+        weight_decay=draw(st.sampled_from((0.0, 1e-3))),
+        lr=lr,
+        lr_epoch=draw(st.integers(1, 3)),
+        lr_gamma=draw(st.none() | st.sampled_from((0.0, 0.5)) | st.floats(0.05, 0.95)),
+        epochs=draw(st.integers(2, max_epochs)),
+        batch_size=batch,
+        hidden=hidden,
+        activation=tuple(acts),
+        loss=loss,
+        init=draw(st.sampled_from(("normal", "glorot"))),
+        seed=draw(SEEDS),
+        shuffle=draw(st.booleans()),
+        n_train=n_train,
+        n_test=draw(st.integers(4, max_n)),
+    )

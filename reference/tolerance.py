@@ -102,7 +102,9 @@ def fd_tolerance() -> Tolerance:
     """Central differences in float64 against an exact gradient: ``rtol = 2**10 * eps**(2/3)``.
 
     With ``h`` from :func:`fd_step` both error terms are about ``eps**(2/3) = 3.7e-11`` times the
-    size of ``f'''`` and ``f`` relative to ``f'``.  On the small networks the oracle runs on
+    size of ``f'''`` and of ``f``: so the comparison's scale is ``max |f'| + sum |terms of f|``
+    (the rounding error of ``f(theta + h) - f(theta - h)`` is relative to the values subtracted,
+    not to their difference).  On the small networks the oracle runs on
     (depth <= 3, width <= 4, inputs and weights of order 1) those ratios stay below about
     ``2**10``, giving ``rtol = 3.7e-8``: far below any formula error, far above rounding.
     """
