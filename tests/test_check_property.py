@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from check_planted import Layout, Opt, PlantedNet
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from support import examples
 
 from handnet.adapter import Adapter
 from reference.check import check
@@ -73,7 +74,7 @@ def cases(draw: st.DrawFn) -> Case:
                 draw(st.integers(1, 16)), steps, draw(st.integers(0, 2**16)))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(200)
 @given(case=cases())
 def test_correct_networks_raise_no_false_alarm(case: Case) -> None:
     report = check(case.adapter, batch=case.batch, steps=case.steps, seed=case.seed)
