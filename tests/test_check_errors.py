@@ -220,3 +220,13 @@ def test_a_step_diverging_only_in_the_user_network_is_a_mismatch() -> None:
     report = check(_with(change, layout=Layout(mode="train_step"), opt=Opt(lr=0.05)))
     assert {p.canonical for p in report.wrong} == {"b1"}
     assert "not finite" in report.wrong[0].diagnosis
+
+
+def test_python_api_takes_an_adapter_object_too() -> None:
+    from reference import check as api_check
+
+    report = api_check(_net().adapter(), batch=3)
+    assert report.exit_code == 0
+    data = report.to_dict()
+    assert data["verdict"] == "match" and data["start_here"] is None
+    assert [r["name"] for r in data["parameters"]] == ["W2", "b2", "W1", "b1"]
