@@ -50,7 +50,7 @@ def build_twin(run: Run) -> TwinRun:
         raise ValueError("the twin must be built before the run's first epoch")
     model = to_torch(run.network)
     opt = optimizer_like(model, run.optimizer)
-    dtype = model.linears[0].weight.dtype
+    dtype = model.dtype
     return TwinRun(
         model=model,
         optimizer=opt,
@@ -101,7 +101,7 @@ def train(twin: TwinRun, orders: Iterable[Array]) -> History:
 
 def predict(model: TwinNet, x: Array) -> Array:
     """Class labels (0.0 or 1.0): output above 0.5, as ``handnet.train.predict``."""
-    dtype = model.linears[0].weight.dtype
+    dtype = model.dtype
     with torch.no_grad():
         y_hat = model(torch.as_tensor(x, dtype=dtype))
     return (y_hat > 0.5).double().numpy()
