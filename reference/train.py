@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from handnet.train import History, Run
+from handnet.train import History, Indices, Run
 from reference.losses import get_torch_loss, per_sample
 from reference.network import TwinNet, to_torch
 from reference.optim import optimizer_like
@@ -62,7 +62,7 @@ def build_twin(run: Run) -> TwinRun:
     )
 
 
-def train_epoch(twin: TwinRun, order: Array) -> None:
+def train_epoch(twin: TwinRun, order: Indices) -> None:
     """One pass over the training set in ``order`` (the indices handnet used)."""
     loss_fn = get_torch_loss(twin.loss)
     idx_all = torch.as_tensor(np.asarray(order, dtype=np.int64))
@@ -85,7 +85,7 @@ def record(twin: TwinRun) -> None:
     twin.history.lr.append(current_lr(twin.optimizer))
 
 
-def run_epoch(twin: TwinRun, order: Array) -> None:
+def run_epoch(twin: TwinRun, order: Indices) -> None:
     """Train one epoch, record it, then step the scheduler (torch's documented order)."""
     train_epoch(twin, order)
     record(twin)

@@ -375,7 +375,9 @@ def _shadow(run: Run) -> Any:
     try:
         from reference.shadow import shadow
     except ImportError as exc:
-        raise UsageError(f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')")
+        raise UsageError(
+            f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')"
+        ) from None
     return shadow(run)
 
 
