@@ -92,7 +92,7 @@ def run_epoch(twin: TwinRun, order: Indices) -> None:
     twin.scheduler.step()
 
 
-def train(twin: TwinRun, orders: Iterable[Array]) -> History:
+def train(twin: TwinRun, orders: Iterable[Indices]) -> History:
     """One epoch per batch order in ``orders``."""
     for order in orders:
         run_epoch(twin, order)
