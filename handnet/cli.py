@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ["train", "demo"]
+COMMANDS = ["train", "demo", "reproduce", "bench"]
 
 
 class UsageError(ValueError):
