@@ -30,7 +30,7 @@ from typing import Any
 
 from handnet import fast
 from handnet.config import Config
-from handnet.train import Run, accuracy, build, train
+from handnet.train import Run, accuracy, build
 
 DATASETS = ("linear", "xor", "chessboard")
 OPTIMIZERS = ("sgd", "momentum")
