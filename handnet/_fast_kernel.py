@@ -90,7 +90,7 @@ def _exp_nonpos(x):  # type: ignore[no-untyped-def]
     return p * _bits_to_float((k + 1023) << 52)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def exp_nonpos(x, out):  # type: ignore[no-untyped-def]
     """out = exp(x) elementwise for x <= 0 (the kernel's exp; exposed for tests)."""
     for j in range(x.shape[0]):
@@ -101,7 +101,7 @@ def exp_nonpos(x, out):  # type: ignore[no-untyped-def]
             out[j] = math.exp(x[j])
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def activate(code, z, a):  # type: ignore[no-untyped-def]
     """a = f(z) elementwise on 1-D arrays (f by its code), as handnet.activations computes it."""
     n = z.shape[0]
@@ -301,31 +301,7 @@ def epoch(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def predict(Ws, bs, acts, x, block):  # type: ignore[no-untyped-def]
-    """The network's output for every row of x, ``block`` samples at a time."""
-    n_layers = len(acts)
-    n = x.shape[0]
-    width = x.shape[1]
-    for layer in range(n_layers):
-        width = max(width, Ws[layer].shape[1])
-    out = np.empty((n, Ws[n_layers - 1].shape[1]))
-    cur = np.empty((block, width))
-    Z = np.empty((block, width))
-    nxt = np.empty((block, width))
-    for start in range(0, n, block):
-        nb = min(block, n - start)
-        ni = x.shape[1]
-        for s in range(nb):
-            for i in range(ni):
-                cur[s, i] = x[start + s, i]
-        for layer in range(n_layers):
-            no = Ws[layer].shape[1]
-            for s in range(nb):
-                _affine(Ws[layer], bs[layer], cur[s, :ni], Z[s, :no])
-                activate(acts[layer], Z[s, :no], nxt[s, :no])
-            cur, nxt = nxt, cur
-            ni = no
-        for s in range(nb):
-            for j in range(ni):
-                out[start + s, j] = cur[s, j]
-    return out
+def affine_rows(W, b, a, z):  # type: ignore[no-untyped-def]
+    """z = a @ W + b row by row (for a small fan-in, where a BLAS call costs more than it does)."""
+    for s in range(a.shape[0]):
+        _affine(W, b, a[s], z[s])
