@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -175,39 +174,6 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "difference": statistics.fmean(acc) - SEED_ACCURACY[(o, d)],
             })
     return cells
-
-
-def machine() -> dict[str, Any]:
-    """Where the numbers were measured: CPU model, core count, load, versions."""
-    import numpy as np
-
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": model,
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "platform": platform.platform(),
-    }
-    try:
-        info["load_average"] = [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        pass
-    try:
-        import numba
-
-        info["numba"] = numba.__version__
-    except ImportError:
-        info["numba"] = None
-    return info
 
 
 def format_table(cells: Sequence[dict[str, Any]], epochs: int) -> str:

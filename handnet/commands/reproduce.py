@@ -21,11 +21,11 @@ from typing import Any
 from handnet import fast
 from handnet.cli import UsageError
 from handnet.config import Config
+from handnet.machine import machine_info
 from handnet.reproduce import (
     DATASETS,
     OPTIMIZERS,
     format_table,
-    machine,
     plots_available,
     progress_printer,
     run_all,
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     cells = summarise(runs)
     table = format_table(cells, args.epochs)
-    info = machine()
+    info = machine_info()
     command = "handnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else ""
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     plots_note = ("plots: each cell's seed-0 run, `{dataset}-{optimizer}-seed0-*.png`"
