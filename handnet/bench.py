@@ -59,7 +59,7 @@ CASES = {
 }
 
 
-def problem(case: Case) -> tuple[Network, Array, Array]:
+def problem(case: Case) -> tuple[Network, NDArray[np.float64], NDArray[np.float64]]:
     """The case's starting network and its data (x, y), all from seed 0."""
     rng = np.random.default_rng(0)
     net = Network.create(list(case.sizes), "sigmoid", init=case.init, rng=rng)
@@ -69,7 +69,7 @@ def problem(case: Case) -> tuple[Network, Array, Array]:
     else:
         x = rng.standard_normal((case.n, case.sizes[0]))
         y = rng.uniform(0.0, 1.0, (case.n, case.sizes[-1]))
-    return net, x, y
+    return net, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def median_us(block: Callable[[], None], steps: int, repeats: int) -> float:
