@@ -12,13 +12,15 @@ Layer ``l``'s update is fused with the computation of ``g_{l-1}`` row by row: ro
 weights from before the step (the plain path's "all deltas before any update").  The update of
 one parameter never depends on another's, so the order of the updates does not matter.
 
-Rounding.  Element-wise arithmetic is written in the same order as the NumPy expression it
-mirrors (no fused multiply-add, no reassociation), so it rounds the same way.  Three things
-differ from the plain path at the level of rounding only:
+Rounding.  The element-wise arithmetic of deltas, loss gradients and updates is written in the
+same order as the NumPy expression it mirrors, compiled without fused multiply-adds or
+reassociation, so it rounds the same way.  Three things differ from the plain path at the level
+of rounding only:
 
-* the dot products sum in a different order from BLAS (``a @ W`` sequentially over ``i``;
-  ``delta @ W.T`` reassociated so that it vectorises);
-* ``exp`` is a vectorisable polynomial (``_exp_nonpos``, within ~1 ulp of the C library's),
+* the dot products sum in a different order from BLAS (``a @ W`` sequentially over ``i``,
+  multiply-adds fused; ``delta @ W.T`` reassociated so that it vectorises), as BLAS itself
+  differs from one machine to the next;
+* ``exp`` is a vectorisable polynomial (``_exp_nonpos``, within 1 ulp of the C library's),
   where NumPy uses its own SIMD ``exp``;
 * a momentum buffer's first step is computed as ``m * 0 + g`` (torch) or ``m * 0 + lr * g``
   (classic), equal in value to the plain path's ``g`` and ``lr * g`` (only the sign of a zero
