@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         report(result)
     seconds = time.perf_counter() - start
 
+    cpu = sum(r["cpu_seconds"] for r in runs)
     cells = summarise(runs)
     table = format_table(cells, args.epochs)
     info = machine_info()
@@ -120,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
         f"- machine: {info['cpu']}, {info['nproc']} cores (nproc); load average at the end "
         f"{', '.join(str(v) for v in info.get('load_average', []))}",
         f"- engine: {engine_note}; {args.workers} worker process(es)",
-        f"- total wall time: {seconds:.1f} s ({seconds / 60:.1f} min); "
-        f"summed run time {sum(r['seconds'] for r in runs):.1f} s",
+        f"- total wall time: {seconds:.1f} s ({seconds / 60:.1f} min); summed over runs: "
+        f"{sum(r['seconds'] for r in runs):.1f} s wall, {cpu:.1f} s CPU "
+        f"(CPU / workers = {cpu / args.workers / 60:.1f} min, about the wall time on idle cores)",
         f"- {plots_note}",
         "",
         "Seed configuration (2-100-50-10-1 sigmoid, N(0, 1) weights, half-SSE, per-sample, "
@@ -148,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
     print()
     print(table)
-    print(f"\ntotal time {seconds:.1f} s ({seconds / 60:.1f} min); wrote {out / 'table.md'}, "
-          f"{out / 'results.json'}" + ("" if with_plots else "; plots skipped (no handnet.plots)"))
+    print(f"\ntotal time {seconds:.1f} s ({seconds / 60:.1f} min), CPU {cpu:.1f} s in the runs "
+          f"(/{args.workers} workers = {cpu / args.workers / 60:.1f} min); wrote "
+          f"{out / 'table.md'}, {out / 'results.json'}"
+          + ("" if with_plots else "; plots skipped (no handnet.plots)"))
     return 0
