@@ -128,9 +128,9 @@ def _peak_rss_mb() -> float | None:
 
 
 def _plot(spec: RunSpec, run: Run) -> list[str]:
-    try:
-        from handnet.plots import write_plots  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    from handnet.plots import write_plots
+
+    if spec.plot_dir is None:
         return []
     title = f"{spec.dataset} · {spec.optimizer} · seed {spec.seed} · {spec.epochs} epochs"
     paths = write_plots(spec.plot_dir, run.network, run.data, run.history,
