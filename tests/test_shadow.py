@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from handnet.config import Config
-from handnet.train import build, train
+from handnet.train import Run, build, epoch_order, record, train, train_epoch
+from reference.compare import assert_matches_reference
+from reference.network import copy_into, handnet_parameters
+from reference.optim import twin_buffers
+from reference.schedule import current_lr
 from reference.seed_run import main as seed_run
 from reference.shadow import shadow
+from reference.train import TwinRun, build_twin, run_epoch, twin_from_state
 
 
 def test_shadow_records_every_epoch_within_the_policy() -> None:
@@ -46,3 +52,111 @@ def test_seed_run_prints_the_figures_and_writes_json(tmp_path: Path,
     data = json.loads(out.read_text())
     assert len(data["epochs"]) == 2 and data["summary"]["final_test_predictions_agree"]
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+# --- the twin built from a mid-run handnet state -------------------------------------------
+
+def _small_run(style: str = "classic", bias_momentum: bool = False, lr_epoch: int = 2) -> Run:
+    config = Config(dataset="xor", epochs=5, n_train=12, n_test=10, hidden=(5, 3), seed=7,
+                    shuffle=True, momentum_style=style, bias_momentum=bias_momentum,
+                    lr_epoch=lr_epoch)
+    return build(config)
+
+
+def _same_twin(a: TwinRun, b: TwinRun) -> None:
+    pa, pb = handnet_parameters(a.model), handnet_parameters(b.model)
+    assert pa.keys() == pb.keys()
+    for name in pa:
+        np.testing.assert_array_equal(pa[name], pb[name])
+    ua, ub = twin_buffers(a.optimizer, a.model), twin_buffers(b.optimizer, b.model)
+    assert ua.keys() == ub.keys()
+    for name in ua:
+        np.testing.assert_array_equal(ua[name], ub[name])
+    assert current_lr(a.optimizer) == current_lr(b.optimizer)
+    assert [g["momentum"] for g in a.optimizer.param_groups] == [
+        g["momentum"] for g in b.optimizer.param_groups]
+
+
+def test_twin_from_state_at_epoch_0_is_build_twin() -> None:
+    run = _small_run()
+    _same_twin(twin_from_state(run, 0), build_twin(run))
+    assert twin_buffers(twin_from_state(run).optimizer, twin_from_state(run).model) == {}
+
+
+@pytest.mark.parametrize(("style", "bias_momentum"), [("classic", False), ("torch", True)])
+def test_twin_from_state_continues_as_the_twin_that_trained_alongside(
+        style: str, bias_momentum: bool) -> None:
+    """Built after 3 epochs (past a decay at 2), it takes the alongside twin's steps bit for bit.
+
+    The alongside twin trained from handnet's epoch-0 state over handnet's orders; the late twin
+    copies handnet's epoch-3 state.  The two twins' states at epoch 3 differ by handnet-vs-torch
+    rounding, so they are compared through the *difference of their steps* to handnet: each must
+    agree with the handnet epoch under the policy, and the late twin's lr, momentum groups and
+    buffers must be where the alongside twin's are.
+    """
+    run = _small_run(style, bias_momentum)
+    alongside = build_twin(run)
+    for epoch in range(3):
+        order = epoch_order(run)
+        train_epoch(run, epoch, order)
+        record(run, run.optimizer.lr)
+        run_epoch(alongside, order)
+    late = twin_from_state(run, 3)
+    assert current_lr(late.optimizer) == current_lr(alongside.optimizer) == run.schedule.lr_at(3)
+    assert late.scheduler.last_epoch == alongside.scheduler.last_epoch == 3
+    hb = run.optimizer.buffers
+    assert set(twin_buffers(late.optimizer, late.model)) == set(hb) == set(
+        twin_buffers(alongside.optimizer, alongside.model))
+    for name, value in twin_buffers(late.optimizer, late.model).items():
+        np.testing.assert_array_equal(value, hb[name])  # copied bit for bit
+    # Copy the alongside twin's exact state into handnet's layout; a twin built from it must
+    # then continue bit for bit as the alongside twin (same weights, buffers, lr, schedule).
+    copy_into(alongside.model, run.network)
+    run.optimizer.buffers = twin_buffers(alongside.optimizer, alongside.model)
+    rebuilt = twin_from_state(run, 3)
+    _same_twin(rebuilt, alongside)
+    for _ in range(3):  # epochs 3, 4, 5: across the decay at 4
+        order = epoch_order(run)
+        run_epoch(rebuilt, order)
+        run_epoch(alongside, order)
+        _same_twin(rebuilt, alongside)
+    assert rebuilt.history.lr == alongside.history.lr[3:]
+
+
+def test_twin_from_state_one_epoch_matches_handnet_within_the_policy() -> None:
+    run = _small_run()
+    for epoch in range(4):
+        order = epoch_order(run)
+        train_epoch(run, epoch, order)
+        record(run, run.optimizer.lr)
+    twin = twin_from_state(run)
+    order = epoch_order(run)
+    train_epoch(run, 4, order)
+    run_epoch(twin, order)
+    assert_matches_reference(run.network.parameters, handnet_parameters(twin.model),
+                             steps=len(order))
+    assert_matches_reference(run.optimizer.buffers, twin_buffers(twin.optimizer, twin.model),
+                             steps=len(order))
+
+
+def test_twin_from_state_refuses_a_state_of_another_epoch() -> None:
+    run = _small_run()
+    train(run)
+    with pytest.raises(ValueError, match="start of epoch 5, not 3"):
+        twin_from_state(run, 3)
+    fresh = _small_run()
+    fresh.optimizer.buffers["b0"] = np.zeros((1, 5))
+    with pytest.raises(ValueError, match="no recorded epoch"):
+        twin_from_state(fresh, 0)
+
+
+def test_load_buffers_refuses_a_buffer_the_twin_does_not_use() -> None:
+    run = _small_run(bias_momentum=False)
+    train(run)
+    run.optimizer.buffers["b0"] = np.zeros((1, 5))
+    with pytest.raises(ValueError, match="b0 given, but the twin steps b0 without momentum"):
+        twin_from_state(run)
+    run.optimizer.buffers.pop("b0")
+    run.optimizer.buffers["W0"] = np.zeros((3, 3))
+    with pytest.raises(ValueError, match="W0 has shape"):
+        twin_from_state(run)
