@@ -26,10 +26,10 @@ def test_shadow_records_every_epoch_within_the_policy() -> None:
     callback = shadow(run)
     train(run, callback)
     assert [r["epoch"] for r in callback.records] == [0, 1, 2]
-    for record in callback.records:
-        assert record["within_tolerance"] and record["test_predictions_agree"]
-        assert 0 <= record["max_rel_weight_diff"] < 1e-10
-        assert record["max_abs_weight_diff"] >= 0
+    for rec in callback.records:
+        assert rec["within_tolerance"] and rec["test_predictions_agree"]
+        assert 0 <= rec["max_rel_weight_diff"] < 1e-10
+        assert rec["max_abs_weight_diff"] >= 0
     summary = callback.summary()
     assert summary["epochs"] == 3 and summary["every_epoch_predictions_agree"]
     json.dumps({"records": callback.records, "summary": summary}, allow_nan=False)
