@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from handnet.config import Config
-from handnet.train import Run, build, epoch_order, record, train, train_epoch
+from handnet.train import Indices, Run, build, epoch_order, record, train, train_epoch
+from reference import resync
 from reference.compare import assert_matches_reference
 from reference.network import copy_into, handnet_parameters
 from reference.optim import twin_buffers
+from reference.resync import DEFAULT_CHECKPOINTS, checkpoints_for, free_running, resync_run
 from reference.schedule import current_lr
 from reference.seed_run import main as seed_run
 from reference.shadow import shadow
@@ -45,7 +47,8 @@ def test_shadow_must_start_before_the_first_epoch() -> None:
 def test_seed_run_prints_the_figures_and_writes_json(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "seed.json"
-    assert seed_run(["--epochs", "2", "--dataset", "xor-easy", "--json", str(out)]) == 0
+    assert seed_run(["--mode", "free", "--epochs", "2", "--dataset", "xor-easy",
+                     "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "final max relative weight difference:" in text
     assert "every test prediction agrees: yes" in text
@@ -160,3 +163,71 @@ def test_load_buffers_refuses_a_buffer_the_twin_does_not_use() -> None:
     run.optimizer.buffers["W0"] = np.zeros((3, 3))
     with pytest.raises(ValueError, match="W0 has shape"):
         twin_from_state(run)
+
+
+# --- the re-synchronised seed run and the free-running control ------------------------------
+
+def _tiny(epochs: int) -> Config:
+    return Config(dataset="xor", epochs=epochs, n_train=16, n_test=12, hidden=(6, 4), seed=2,
+                  shuffle=True, lr_epoch=2)
+
+
+def test_checkpoints_default_given_every_and_last() -> None:
+    assert checkpoints_for(6000, None, 0) == list(DEFAULT_CHECKPOINTS)
+    assert checkpoints_for(3, None, 0) == [0, 1, 2]
+    assert checkpoints_for(10, [4], 3) == [0, 3, 4, 6, 9]
+    with pytest.raises(ValueError, match=r"checkpoint epochs \[10\] are outside"):
+        checkpoints_for(10, [10], 0)
+
+
+def test_resync_run_checks_each_checkpoint_epoch_from_sync() -> None:
+    result = resync_run(_tiny(5), [1, 2, 4])
+    assert [r["epoch"] for r in result["checkpoints"]] == [1, 2, 4]
+    assert result["all_within_tolerance"] and result["all_predictions_agree"]
+    for row in result["checkpoints"]:
+        assert row["lr"] == row["twin_lr"] == _tiny(5).lr * 0.5 ** (row["epoch"] // 2)
+        assert 0 < row["max_rel_buffer_diff"] <= row["rtol"]  # buffers are compared too
+    json.dumps(result, allow_nan=False)
+
+
+def test_resync_run_catches_an_epoch_with_the_wrong_lr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """handnet taking epoch 2 at the previous lr (the off-by-one) must fail that checkpoint."""
+    def late_decay(run: Run, epoch: int, order: Indices) -> None:
+        train_epoch(run, max(epoch - 1, 0), order)
+
+    monkeypatch.setattr(resync, "epoch_function", lambda run, fast=True: (late_decay, "late"))
+    rows = {r["epoch"]: r for r in resync_run(_tiny(4), [1, 2])["checkpoints"]}
+    assert rows[1]["within_tolerance"]
+    assert not rows[2]["within_tolerance"] and rows[2]["max_rel_weight_diff"] > 1e-6
+
+
+def test_free_running_reports_twin_and_one_ulp_control() -> None:
+    result = free_running(_tiny(4), 4, report_every=2)
+    assert [r["epochs_done"] for r in result["rows"]] == [1, 2, 3, 4]
+    assert result["perturbation"]["abs"] > 0
+    assert result["twin_first_epoch_out_of_tolerance"] is None
+    for row in result["rows"]:
+        assert 0 < row["perturbed_max_rel_weight_diff"] <= row["rtol"]
+        assert row["twin_max_rel_weight_diff"] <= row["rtol"]
+
+
+def test_seed_run_resync_writes_json_and_markdown(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out, md = tmp_path / "seed.json", tmp_path / "seed.md"
+    assert seed_run(["--epochs", "3", "--dataset", "xor-easy", "--free-epochs", "2",
+                     "--report-every", "1", "--json", str(out), "--markdown", str(md)]) == 0
+    text = capsys.readouterr().out
+    assert "1. re-synchronised" in text and "2. free-running" in text
+    data = json.loads(out.read_text())
+    assert [r["epoch"] for r in data["resync"]["checkpoints"]] == [0, 1, 2]
+    assert len(data["free"]["rows"]) == 2 and data["machine"]["nproc"] >= 1
+    report = md.read_text()
+    assert "| 2 |" in report and data["command"] in report
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.json", "seed.md"]
+
+
+def test_seed_run_refuses_bad_checkpoints_and_missing_directories(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        seed_run(["--epochs", "3", "--checkpoints", "7"])
+    with pytest.raises(SystemExit):
+        seed_run(["--epochs", "3", "--json", str(tmp_path / "no" / "x.json")])
