@@ -224,6 +224,9 @@ def test_seed_run_resync_writes_json_and_markdown(tmp_path: Path,
     report = md.read_text()
     assert "| 2 |" in report and data["command"] in report
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.json", "seed.md"]
+    again = tmp_path / "again.md"
+    assert seed_run(["--from-json", str(out), "--markdown", str(again)]) == 0
+    assert again.read_text() == report
 
 
 def test_seed_run_refuses_bad_checkpoints_and_missing_directories(tmp_path: Path) -> None:
