@@ -178,47 +178,58 @@ def _dot(w, d):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def _step(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
-    """handnet.optim.SGD.step on one row, gradient ``g[j] = ai * d[j]``: p, u in place."""
+    """handnet.optim.SGD.step on one row, gradient ``g[j] = ai * d[j]``: p, u in place.
+
+    Each rule has its own loop, and weight decay (``g + wd * p``) its own set of loops, so that
+    no loop carries a branch (LLVM does not unswitch these by itself).
+    """
     n = p.shape[0]
-    if rule == PLAIN:
+    if wd != 0.0:
+        _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd)
+    elif rule == PLAIN:
         for j in range(n):
-            g = ai * d[j]
-            if wd != 0.0:
-                g = g + wd * p[j]
-            p[j] = p[j] - lr * g
+            p[j] = p[j] - lr * (ai * d[j])
     elif rule == TORCH:
         if nesterov:
             for j in range(n):
                 g = ai * d[j]
-                if wd != 0.0:
-                    g = g + wd * p[j]
                 uj = m * u[j] + g
                 u[j] = uj
                 p[j] = p[j] - lr * (g + m * uj)
         else:
             for j in range(n):
-                g = ai * d[j]
-                if wd != 0.0:
-                    g = g + wd * p[j]
-                uj = m * u[j] + g
+                uj = m * u[j] + ai * d[j]
                 u[j] = uj
                 p[j] = p[j] - lr * uj
     elif nesterov:
         for j in range(n):
             g = ai * d[j]
-            if wd != 0.0:
-                g = g + wd * p[j]
             uj = m * u[j] + lr * g
             u[j] = uj
             p[j] = p[j] - (lr * g + m * uj)
     else:
         for j in range(n):
-            g = ai * d[j]
-            if wd != 0.0:
-                g = g + wd * p[j]
-            uj = m * u[j] + lr * g
+            uj = m * u[j] + lr * (ai * d[j])
             u[j] = uj
             p[j] = p[j] - uj
+
+
+@njit(cache=True, inline="always")
+def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
+    """_step with weight decay: ``g = ai * d[j] + wd * p[j]`` (the old p)."""
+    for j in range(p.shape[0]):
+        g = ai * d[j] + wd * p[j]
+        if rule == PLAIN:
+            p[j] = p[j] - lr * g
+            continue
+        if rule == TORCH:
+            uj = m * u[j] + g
+            u[j] = uj
+            p[j] = p[j] - (lr * (g + m * uj) if nesterov else lr * uj)
+        else:
+            uj = m * u[j] + lr * g
+            u[j] = uj
+            p[j] = p[j] - ((lr * g + m * uj) if nesterov else uj)
 
 
 @njit(cache=True, inline="always")
