@@ -8,7 +8,7 @@ Each activation maps a pre-activation ``z`` to an output ``a = f(z)`` and gives 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray

@@ -87,6 +87,9 @@ class Config:
                 f"activation lists {len(self.activations)} names for "
                 f"{len(self.hidden) + 1} layers"
             )
+        for name in ("epochs", "batch_size", "lr_epoch", "print_interval", "n_train", "n_test",
+                     "seed"):
+            _integer(name, getattr(self, name))
         if any(h < 1 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive, got {list(self.hidden)}")
         _positive("epochs", self.epochs)
@@ -99,6 +102,8 @@ class Config:
             raise ValueError(f"print_interval must be >= 0, got {self.print_interval}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.lr_gamma is not None and not 0 <= self.lr_gamma < 1:
             raise ValueError(f"lr_gamma must be in [0, 1), got {self.lr_gamma}")
         if self.lr_epoch < 0:
@@ -127,6 +132,11 @@ class Config:
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _integer(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
 
 
 def _positive(name: str, value: float) -> None:

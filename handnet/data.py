@@ -73,19 +73,36 @@ def _draw(name: str, rng: np.random.Generator, n: int) -> tuple[Array, Array]:
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
 
+def _is_count(n: object) -> bool:
+    return isinstance(n, int | np.integer) and not isinstance(n, bool) and bool(n > 0)
+
+
 def load_dataset(
     name: str, n_train: int = 1000, n_test: int = 1000, seed: int | np.random.SeedSequence = 0
 ) -> Dataset:
-    """Draw a train and a test set from ``name`` with its own seeded generator."""
+    """Draw a train and a test set from ``name`` with its own seeded generator.
+
+    The train and test generators are the first two children of ``seed``; a ``SeedSequence``
+    passed in is not advanced, so the same one gives the same data every time.  ``xor-easy``
+    is fixed: it ignores the sizes and the seed (which are still validated).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if not (_is_count(n_train) and _is_count(n_test)):
+        raise ValueError(
+            f"n_train and n_test must be positive integers, got {n_train!r} and {n_test!r}"
+        )
     if name == "xor-easy":
         x, y = xor_easy()
         return Dataset(name, x, y, x.copy(), y.copy())
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    if n_train < 1 or n_test < 1:
-        raise ValueError(f"n_train and n_test must be positive, got {n_train} and {n_test}")
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    train_rng, test_rng = (np.random.default_rng(s) for s in root.spawn(2))
+    # The children root.spawn(2) would give on a fresh root, without mutating root.
+    train_ss, test_ss = (
+        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i),
+                               pool_size=root.pool_size)
+        for i in range(2)
+    )
+    train_rng, test_rng = np.random.default_rng(train_ss), np.random.default_rng(test_ss)
     x_train, y_train = _draw(name, train_rng, n_train)
     x_test, y_test = _draw(name, test_rng, n_test)
     return Dataset(name, x_train, y_train, x_test, y_test)

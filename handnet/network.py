@@ -100,7 +100,7 @@ class Network:
             raise ValueError(f"input must have shape (batch, {self.sizes[0]}), got {x.shape}")
         self._z, self._a = [], []
         a = x
-        for layer, act in zip(self.layers, self.activations):
+        for layer, act in zip(self.layers, self.activations, strict=True):
             z = layer.forward(a)
             a = act.forward(z)
             self._z.append(z)
@@ -127,5 +127,8 @@ class Network:
         return self.gradients, g
 
     def copy(self) -> Network:
-        layers = [Dense(l.parameters["W"].copy(), l.parameters["b"].copy()) for l in self.layers]
+        layers = [
+            Dense(layer.parameters["W"].copy(), layer.parameters["b"].copy())
+            for layer in self.layers
+        ]
         return Network(layers, self.activation_names)

@@ -20,6 +20,8 @@ velocity scaled by the old ``lr``.  With ``bias_momentum=False`` (the seed) para
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -46,7 +48,7 @@ class SGD:
             raise ValueError(f"unknown momentum style {style!r}; choose classic or torch")
         if nesterov and momentum == 0:
             raise ValueError("nesterov needs a positive momentum")
-        if weight_decay < 0:
+        if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
         self.lr = float(lr)
         self.momentum = float(momentum)
@@ -59,8 +61,18 @@ class SGD:
     def uses_momentum(self, name: str) -> bool:
         return self.momentum > 0 and (self.bias_momentum or not name.startswith("b"))
 
-    def step(self, parameters: dict[str, Array], gradients: dict[str, Array]) -> None:
-        """Update every array in ``parameters`` in place from ``gradients`` (same names)."""
+    def step(self, parameters: Mapping[str, Array], gradients: Mapping[str, Array]) -> None:
+        """Update every array in ``parameters`` in place from ``gradients`` (same names).
+
+        Every gradient is checked (present, same shape) before anything is changed, so a bad
+        call raises ``ValueError`` and leaves the parameters as they were.
+        """
+        for name, p in parameters.items():
+            g = gradients.get(name)
+            if g is None:
+                raise ValueError(f"no gradient for {name}")
+            if g.shape != p.shape:
+                raise ValueError(f"gradient for {name} has shape {g.shape}, parameter {p.shape}")
         lr, m = self.lr, self.momentum
         for name, p in parameters.items():
             g = gradients[name]

@@ -28,6 +28,7 @@ from handnet.optim import SGD
 from handnet.schedule import StepDecay
 
 Array = NDArray[np.floating]
+Indices = NDArray[np.intp]
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Run:
     history: History = field(default_factory=History)
 
 
-EpochCallback = Callable[[int, Array, Run], None]
+EpochCallback = Callable[[int, Indices, Run], None]
 
 
 def predict(net: Network, x: Array) -> Array:
@@ -84,12 +85,12 @@ def build(config: Config, data: Dataset | None = None) -> Run:
                np.random.default_rng(shuffle_ss))
 
 
-def epoch_order(run: Run) -> Array:
+def epoch_order(run: Run) -> Indices:
     n = len(run.data.x_train)
     return run.shuffle_rng.permutation(n) if run.config.shuffle else np.arange(n)
 
 
-def train_epoch(run: Run, epoch: int, order: Array) -> None:
+def train_epoch(run: Run, epoch: int, order: Indices) -> None:
     """One pass over the training set in ``order``."""
     net, opt, loss = run.network, run.optimizer, run.loss
     x, y = run.data.x_train, run.data.y_train
