@@ -11,8 +11,8 @@ another layer's weights still have the right shape, i.e. where those bugs go unn
 code.  The seed's optimiser conventions: classic momentum 0.9 on the weights only, plain SGD on
 the biases, lr multiplied by ``1 - lr_gamma`` every ``lr_epoch`` epochs.
 
-``HANDNET_MUTANT_ADAPTER`` (JSON) overrides ``activation``, ``loss`` and ``lr_gamma``: a mutant
-in the BCE derivative only shows in a network trained with BCE.
+``HANDNET_MUTANT_ADAPTER`` (JSON) overrides any of ``DEFAULTS`` (activation, loss, lr_gamma,
+batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from handnet.train import Run, train_epoch
 SIZES = [4, 4, 4, 4]
 DEFAULTS: dict[str, Any] = {
     "activation": "sigmoid", "loss": "half-sse", "lr": 0.1, "momentum": 0.9,
-    "lr_epoch": 2, "lr_gamma": 0.5,
+    "lr_epoch": 2, "lr_gamma": 0.5, "batch": 4,
 }
 
 
@@ -97,4 +97,5 @@ def adapter() -> Adapter:
         bias_momentum=False,
         lr_epoch=config.lr_epoch,
         lr_gamma=config.effective_lr_gamma,
+        batch=s["batch"],
     )

@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the tree importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mutants.catalogue import Mutant, load  # noqa: E402
-from mutants.naming import CheckOutcome, score_check  # noqa: E402
+from mutants.naming import CheckOutcome, score_check, scored  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache",
@@ -148,7 +148,7 @@ def run_mutant(mutant: Mutant | None, tests: Sequence[str], timeout: float, chec
         code, out, seconds = run_in(tree, argv, timeout)
         status, first = classify(code, out, timeout)
         outcome = Outcome(shown, status, first, seconds, out)
-        if check and mutant is not None and mutant is not SANITY:
+        if check and mutant is not None and mutant is not SANITY and scored(mutant):
             outcome.check = score_check(
                 mutant, tree, lambda a, env: run_in(tree, a, timeout, env)
             )
@@ -249,12 +249,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {o.status}: {o.mutant.id} ({o.mutant.description}) {o.first}")
 
     if check:
+        named = [o for o in results if o.check is not None]
         crows = [[o.mutant.id, o.mutant.parameter, o.mutant.pattern, o.check.named,
-                  "yes" if o.check.right else "no"] for o in results if o.check is not None]
+                  "yes" if o.check.right else "no", f"{o.check.seconds:.1f}"]
+                 for o in named if o.check is not None]
         print()
-        print(table(crows, ["mutant", "planted", "pattern", "handnet check names", "right"]))
-        right = sum(o.check is not None and o.check.right for o in results)
-        print(f"\nnamed right: {right}/{len(results)}")
+        print(table(crows, ["mutant", "planted", "pattern", "handnet check starts at", "right",
+                            "s"]))
+        right = sum(o.check is not None and o.check.right for o in named)
+        unscored = len(results) - len(named)
+        print(f"\nnamed right: {right}/{len(named)}"
+              + (f" ({unscored} mutant(s) in the twin itself not scored)" if unscored else ""))
     else:
         print("\n(handnet check not scored: no check command or no adapter)")
 
