@@ -3,7 +3,8 @@
 Each subcommand module defines ``register(subparsers) -> None`` (adds its parser and sets
 ``func=run`` as default) and ``run(args) -> int`` (the exit code).  Bad input raises
 ``UsageError`` (or ``ValueError``/``OSError`` from validation) and becomes one line on stderr
-with exit code 2; set ``HANDNET_DEBUG=1`` to see the traceback instead.
+with exit code 2; set ``HANDNET_DEBUG=1`` to see the traceback instead.  argparse's own usage
+errors are one line too (``Parser.error``), also with exit code 2.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # Subcommand modules, in the order --help lists them.
 COMMANDS = ["train", "demo"]
@@ -22,8 +24,15 @@ class UsageError(ValueError):
     """Bad input from the user: reported as one line, exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (then exit code 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="handnet",
         description="A hand-written NumPy backprop network, verified against its PyTorch twin.",
     )

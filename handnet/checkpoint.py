@@ -1,0 +1,189 @@
+"""Save and load a network with its configuration as one ``.npz`` file.
+
+Layout (format ``handnet-checkpoint``, version 1), every entry a plain (non-object) array so the
+file loads with ``allow_pickle=False``:
+
+* ``W0, b0, W1, b1, ...``: the parameters exactly as the network holds them (dtype kept; the
+  ``.npy`` entries store the raw bytes, so a round trip is bit-exact);
+* ``format``: the string ``"handnet-checkpoint"``; ``version``: the integer format version;
+* ``config``: ``Config.to_dict()`` as a JSON string;
+* ``activations``: the per-layer activation names as a JSON list.
+
+``load`` checks everything before it builds anything: the file is a zip of ``.npy`` entries, it is
+ours and of a version we read, no entry is missing or unknown, the weights chain
+(``W_i.shape[1] == W_{i+1}.shape[0]``, ``b_i.shape == (1, W_i.shape[1])``), and they fit the stored
+configuration.  Any failure is a ``ValueError`` (or ``OSError`` for a file that cannot be opened)
+whose message names the file and the problem.  ``save`` writes atomically (a temporary file in
+the same directory, then ``os.replace``), so a crash never leaves a partial checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handnet.atomic import atomic_write
+from handnet.config import Config
+from handnet.layers import Dense
+from handnet.network import Network
+
+FORMAT = "handnet-checkpoint"
+VERSION = 1
+META_KEYS = ("format", "version", "config", "activations")
+
+Array = NDArray[np.floating]
+
+
+def _check_matches(network: Network, config: Config) -> str | None:
+    """Why ``network`` does not fit ``config`` (``None`` when it does)."""
+    if network.sizes != config.sizes:
+        return f"network sizes {network.sizes} differ from the configuration's {config.sizes}"
+    if list(network.activation_names) != config.activations:
+        return (
+            f"network activations {list(network.activation_names)} differ from the "
+            f"configuration's {config.activations}"
+        )
+    return None
+
+
+def save(path: str | os.PathLike[str], network: Network, config: Config) -> Path:
+    """Write ``network`` and ``config`` to ``path`` (an ``.npz`` file), atomically."""
+    problem = _check_matches(network, config)
+    if problem is not None:
+        raise ValueError(f"cannot save checkpoint {path}: {problem}")
+    arrays: dict[str, Any] = dict(network.parameters)
+    arrays["format"] = np.array(FORMAT)
+    arrays["version"] = np.array(VERSION, dtype=np.int64)
+    arrays["config"] = np.array(json.dumps(config.to_dict(), sort_keys=True))
+    arrays["activations"] = np.array(json.dumps(list(network.activation_names)))
+
+    def write(f: BinaryIO) -> None:
+        np.savez(f, allow_pickle=False, **arrays)
+
+    try:
+        return atomic_write(path, write)
+    except OSError as exc:
+        raise OSError(f"cannot save checkpoint {path}: {exc.strerror or exc}") from None
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the archive, read eagerly; unreadable files become ``ValueError``."""
+    if not path.exists():
+        raise OSError(f"checkpoint {path}: no such file")
+    if path.is_dir():
+        raise OSError(f"checkpoint {path}: is a directory, not a file")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+            if not magic:
+                raise ValueError(f"checkpoint {path}: the file is empty")
+            if magic == b"\x93NUMPY":
+                raise ValueError(f"checkpoint {path}: a single .npy array, not an .npz archive")
+            if not magic.startswith(b"PK"):
+                raise ValueError(f"checkpoint {path}: not an .npz archive (no zip signature)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as archive:
+                return {key: np.array(archive[key]) for key in archive.files}
+    except OSError as exc:
+        raise OSError(f"checkpoint {path}: cannot read it ({exc.strerror or exc})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ValueError(f"checkpoint {path}: truncated or corrupt archive ({exc})") from None
+    except (ValueError, KeyError) as exc:
+        if str(exc).startswith(f"checkpoint {path}:"):
+            raise
+        raise ValueError(f"checkpoint {path}: unreadable entry ({exc})") from None
+
+
+def _string(arrays: dict[str, np.ndarray], key: str, path: Path) -> str:
+    value = arrays[key]
+    if value.shape != () or value.dtype.kind != "U":
+        raise ValueError(f"checkpoint {path}: entry {key!r} is not a string")
+    return str(value[()])
+
+
+def _activation_names(arrays: dict[str, np.ndarray], path: Path) -> list[str]:
+    """Check the metadata; return the activation names (one per layer)."""
+    if "format" not in arrays:
+        raise ValueError(f"checkpoint {path}: not a handnet checkpoint (no 'format' entry)")
+    fmt = _string(arrays, "format", path)
+    if fmt != FORMAT:
+        raise ValueError(f"checkpoint {path}: not a handnet checkpoint (format {fmt!r})")
+    missing = [k for k in META_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"checkpoint {path}: missing entries {', '.join(missing)}")
+    version = arrays["version"]
+    if version.shape != () or version.dtype.kind not in "iu":
+        raise ValueError(f"checkpoint {path}: entry 'version' is not an integer")
+    if int(version) != VERSION:
+        raise ValueError(
+            f"checkpoint {path}: format version {int(version)}, this handnet reads {VERSION}"
+        )
+    try:
+        names = json.loads(_string(arrays, "activations", path))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"checkpoint {path}: entry 'activations' is not JSON: {exc}") from None
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"checkpoint {path}: entry 'activations' is not a list of names")
+    return names
+
+
+def _layers(arrays: dict[str, np.ndarray], n_layers: int, path: Path) -> list[Dense]:
+    expected = {f"{k}{i}" for i in range(n_layers) for k in ("W", "b")}
+    present = set(arrays) - set(META_KEYS)
+    missing = sorted(expected - present)
+    if missing:
+        raise ValueError(
+            f"checkpoint {path}: missing arrays {', '.join(missing)} "
+            f"(the activations list {n_layers} layers)"
+        )
+    unknown = sorted(present - expected)
+    if unknown:
+        raise ValueError(f"checkpoint {path}: unknown entries {', '.join(unknown)}")
+    layers: list[Dense] = []
+    for i in range(n_layers):
+        W, b = arrays[f"W{i}"], arrays[f"b{i}"]
+        for name, a in ((f"W{i}", W), (f"b{i}", b)):
+            if a.dtype.kind != "f":
+                raise ValueError(f"checkpoint {path}: {name} has dtype {a.dtype}, not a float")
+        if W.ndim != 2 or b.shape != (1, W.shape[1]):
+            raise ValueError(
+                f"checkpoint {path}: layer {i} has W{i} of shape {W.shape} and b{i} of shape "
+                f"{b.shape}; expected (in, out) and (1, out)"
+            )
+        if layers and layers[-1].parameters["W"].shape[1] != W.shape[0]:
+            raise ValueError(
+                f"checkpoint {path}: shapes do not chain: W{i - 1} has "
+                f"{layers[-1].parameters['W'].shape[1]} outputs but W{i} takes {W.shape[0]}"
+            )
+        layers.append(Dense(W, b))
+    return layers
+
+
+def load(path: str | os.PathLike[str]) -> tuple[Network, Config]:
+    """Read a checkpoint written by ``save``; see the module docstring for what is checked."""
+    p = Path(path)
+    arrays = _read_arrays(p)
+    names = _activation_names(arrays, p)
+    layers = _layers(arrays, len(names), p)
+    try:
+        config_dict = json.loads(_string(arrays, "config", p))
+        if not isinstance(config_dict, dict):
+            raise ValueError("it is not a JSON object")
+        config = Config.from_dict(config_dict)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"checkpoint {p}: bad configuration: {exc}") from None
+    try:
+        network = Network(layers, names)
+    except ValueError as exc:
+        raise ValueError(f"checkpoint {p}: {exc}") from None
+    problem = _check_matches(network, config)
+    if problem is not None:
+        raise ValueError(f"checkpoint {p}: {problem}")
+    return network, config

@@ -1,0 +1,427 @@
+"""``handnet train``: train one network from the command line.
+
+Every option defaults to the seed configuration (``handnet.config.Config()``), so a bare
+``handnet train`` is the seed network on the chessboard with classic momentum for 6000 epochs.
+The run is built by ``handnet.train.build(config)`` and trained by ``handnet.train.train``; the
+JSON report is assembled by ``build_report`` (extend it there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from handnet.activations import ACTIVATIONS
+from handnet.atomic import atomic_write_text
+from handnet.cli import UsageError
+from handnet.config import OPTIMIZERS, Config
+from handnet.data import DATASETS
+from handnet.init import INITS
+from handnet.losses import LOSSES
+from handnet.optim import STYLES
+from handnet.train import Run, accuracy, build, train
+
+SEED = Config()
+# A diverging run overflows: the command says so in one line (see ``run``) instead of a
+# screenful of NumPy warnings.
+def quiet_numerics() -> np.errstate:
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train one network (defaults: the seed configuration)",
+        description=(
+            "Train one network. Every default is the seed configuration: 2-100-50-10-1, "
+            "sigmoid everywhere, N(0, 1) weights, half sum-of-squares loss, one sample per "
+            "update, lr 0.01, classic momentum 0.9 on weights only, lr halved every 1500 "
+            "epochs, 6000 epochs, on the chessboard."
+        ),
+    )
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=DATASETS, default=SEED.dataset,
+                      help=f"data set (default {SEED.dataset}); xor-easy is the "
+                           "fixed 21-point set, used as train and test set")
+    data.add_argument("--n-train", type=int, default=SEED.n_train, metavar="N",
+                      help=f"training points (default {SEED.n_train}; ignored by xor-easy)")
+    data.add_argument("--n-test", type=int, default=SEED.n_test, metavar="N",
+                      help=f"test points (default {SEED.n_test}; ignored by xor-easy)")
+    data.add_argument("--seed", type=int, default=SEED.seed, metavar="S",
+                      help=f"one seed for data, initial weights and shuffling "
+                           f"(default {SEED.seed})")
+
+    net = p.add_argument_group("network")
+    net.add_argument("--hidden", default=",".join(map(str, SEED.hidden)), metavar="SIZES",
+                     help="hidden layer sizes, comma separated (seed: "
+                          f"{','.join(map(str, SEED.hidden))})")
+    net.add_argument("--activation", default=SEED.activation, metavar="NAME[,NAME...]",
+                     help=f"one of {', '.join(ACTIVATIONS)} for every layer, or a comma list "
+                          f"with one per layer, output last (seed: {SEED.activation})")
+    net.add_argument("--init", choices=INITS, default=SEED.init,
+                     help=f"weight initialisation; biases start at zero (seed: {SEED.init}, "
+                          "i.e. W ~ N(0, 1))")
+    net.add_argument("--loss", choices=tuple(LOSSES), default=SEED.loss,
+                     help="half-sse = 0.5 * sum((y_hat - y)**2) over the batch, mse = mean "
+                          "squared error, bce = binary cross-entropy on probabilities "
+                          f"(seed: {SEED.loss})")
+
+    opt = p.add_argument_group("optimiser")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=SEED.optimizer,
+                     help="sgd = no momentum and (unless --lr-gamma) a constant lr, as the "
+                          "seed's plain-SGD row; momentum = SGD with momentum and step decay "
+                          f"(default {SEED.optimizer})")
+    opt.add_argument("--momentum-style", choices=STYLES, default=SEED.momentum_style,
+                     help="classic: U = m*U + lr*g, W -= U (the seed); torch: v = m*v + g, "
+                          f"W -= lr*v (torch.optim.SGD) (default {SEED.momentum_style})")
+    opt.add_argument("--momentum", type=float, default=SEED.momentum, metavar="M",
+                     help=f"momentum in [0, 1), used with --optimizer momentum "
+                          f"(seed: {SEED.momentum})")
+    opt.add_argument("--bias-momentum", action="store_true",
+                     help="give the biases momentum too (the seed does not: plain SGD on biases)")
+    opt.add_argument("--nesterov", action="store_true",
+                     help="Nesterov momentum as torch defines it (seed: off)")
+    opt.add_argument("--weight-decay", type=float, default=SEED.weight_decay, metavar="W",
+                     help=f"L2 weight decay added to the gradient, torch style "
+                          f"(seed: {SEED.weight_decay})")
+    opt.add_argument("--lr", type=float, default=SEED.lr, metavar="X",
+                     help=f"initial learning rate (seed: {SEED.lr})")
+    opt.add_argument("--lr-epoch", type=int, default=SEED.lr_epoch, metavar="E",
+                     help=f"decay the lr every E epochs, 0 = never (seed: {SEED.lr_epoch})")
+    opt.add_argument("--lr-gamma", type=float, default=SEED.lr_gamma, metavar="G",
+                     help="lr *= 1 - G at each decay, so lr during epoch e is "
+                          "lr * (1 - G) ** (e // E) (default: 0.5 with momentum, the seed; "
+                          "0, a constant lr, with sgd)")
+    opt.add_argument("--epochs", type=int, default=SEED.epochs, metavar="N",
+                     help=f"passes over the training set (seed: {SEED.epochs})")
+    opt.add_argument("--batch-size", type=int, default=SEED.batch_size, metavar="B",
+                     help=f"samples per update, 0 = full batch (seed: {SEED.batch_size}, "
+                          "one sample per update)")
+    opt.add_argument("--shuffle", action="store_true",
+                     help="visit the training set in a fresh seeded order every epoch "
+                          "(seed: off, fixed order)")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--print-interval", type=int, default=SEED.print_interval, metavar="K",
+                     help=f"a progress line every K epochs, 0 = none (seed: {SEED.print_interval})")
+    out.add_argument("--init-from", metavar="FILE",
+                     help="start from the weights in a checkpoint written by --save (its layer "
+                          "sizes and activations must match this run's)")
+    out.add_argument("--plot", metavar="DIR",
+                     help="write predictions.png, loss.png and lr.png into DIR (created if needed)")
+    out.add_argument("--save", metavar="FILE",
+                     help="save the trained weights and the configuration to FILE (.npz)")
+    out.add_argument("--json", metavar="PATH|-",
+                     help="write a JSON report (accuracies, loss, time, config, per-epoch "
+                          "history) to PATH, or to stdout with '-' (stdout then holds only it)")
+    out.add_argument("--quiet", action="store_true",
+                     help="no progress lines, bar or summary")
+    p.set_defaults(func=run)
+
+
+# --- arguments -> Config ---------------------------------------------------------------------
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"100,50,10"`` -> ``(100, 50, 10)``; anything else is a ``UsageError``."""
+    parts = [s.strip() for s in text.split(",")]
+    try:
+        sizes = tuple(int(s) for s in parts)
+    except ValueError:
+        raise UsageError(
+            f"--hidden must be positive integers separated by commas (e.g. 100,50,10), "
+            f"got {text!r}"
+        ) from None
+    if any(h < 1 for h in sizes):
+        raise UsageError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def parse_activation(text: str, n_layers: int) -> str | tuple[str, ...]:
+    """One name for every layer, or a comma list with one name per layer."""
+    names = [s.strip() for s in text.split(",")]
+    for name in names:
+        if not name:
+            raise UsageError(f"--activation has an empty name in {text!r}")
+        if name not in ACTIVATIONS:
+            raise UsageError(
+                f"--activation: unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
+            )
+    if len(names) == 1:
+        return names[0]
+    if len(names) != n_layers:
+        raise UsageError(
+            f"--activation lists {len(names)} names but the network has {n_layers} layers "
+            f"(one per hidden layer, plus the output)"
+        )
+    return tuple(names)
+
+
+def _finite(flag: str, value: float) -> float:
+    if not math.isfinite(value):
+        raise UsageError(f"{flag} must be a finite number, got {value}")
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The ``Config`` the arguments describe; bad values raise ``ValueError`` (one line)."""
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.epochs < 1:
+        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+    if not _finite("--lr", args.lr) > 0:
+        raise UsageError(f"--lr must be positive, got {args.lr}")
+    _finite("--momentum", args.momentum)
+    _finite("--weight-decay", args.weight_decay)
+    if args.weight_decay < 0:
+        raise UsageError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+    if args.lr_gamma is not None:
+        _finite("--lr-gamma", args.lr_gamma)
+    hidden = parse_hidden(args.hidden)
+    try:
+        return _config(args, hidden)
+    except ValueError as exc:
+        raise UsageError(as_flag(str(exc))) from None
+
+
+def as_flag(message: str) -> str:
+    """``"n_train must be positive"`` -> ``"--n-train must be positive"``: name the flag."""
+    field, sep, rest = message.partition(" ")
+    if sep and field in Config.__dataclass_fields__:
+        return f"--{field.replace('_', '-')} {rest}"
+    return message
+
+
+def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
+    return Config(
+        dataset=args.dataset,
+        optimizer=args.optimizer,
+        momentum_style=args.momentum_style,
+        momentum=args.momentum,
+        bias_momentum=args.bias_momentum,
+        nesterov=args.nesterov,
+        weight_decay=args.weight_decay,
+        lr=args.lr,
+        lr_epoch=args.lr_epoch,
+        lr_gamma=args.lr_gamma,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        hidden=hidden,
+        activation=parse_activation(args.activation, len(hidden) + 1),
+        loss=args.loss,
+        init=args.init,
+        seed=args.seed,
+        shuffle=args.shuffle,
+        print_interval=args.print_interval,
+        n_train=args.n_train,
+        n_test=args.n_test,
+    )
+
+
+# --- output locations, checked before any training ------------------------------------------
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def check_output_file(flag: str, value: str) -> None:
+    """Fail now, not after training, if ``value`` cannot become a file."""
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{flag} {value}: is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {value}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {value}: directory {parent} is not writable")
+
+
+def check_output_dir(flag: str, value: str) -> None:
+    """Fail now if ``value`` is neither a writable directory nor creatable as one."""
+    path = Path(value)
+    base = _nearest_existing(path)
+    if not base.is_dir():
+        raise UsageError(f"{flag} {value}: {base} exists and is not a directory")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {value}: {base} is not writable")
+
+
+# --- progress --------------------------------------------------------------------------------
+
+class Progress:
+    """The ``on_epoch_end`` callback: a line every ``interval`` epochs, and a tqdm bar."""
+
+    def __init__(self, config: Config, verbose: bool) -> None:
+        self.epochs = config.epochs
+        self.interval = config.print_interval if verbose else 0
+        self.bar: Any = None
+        if verbose and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=config.epochs, unit="epoch", file=sys.stderr, leave=False,
+                            dynamic_ncols=True)
+
+    def line(self, epoch: int, run: Run) -> str:
+        h = run.history
+        width = len(str(self.epochs))
+        return (f"epoch {epoch + 1:>{width}}/{self.epochs}  loss {h.loss[-1]:.6f}  "
+                f"train acc {h.train_accuracy[-1]:.4f}  lr {h.lr[-1]:.6g}")
+
+    def __call__(self, epoch: int, order: Any, run: Run) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{run.history.loss[-1]:.4g}", refresh=False)
+        done = epoch + 1
+        if self.interval and (done % self.interval == 0 or done == self.epochs):
+            text = self.line(epoch, run)
+            if self.bar is not None:
+                self.bar.write(text, file=sys.stdout)
+            else:
+                print(text, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities (a diverged run) become ``null``: the output stays strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def build_report(run: Run, seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``--json`` object for a finished run; ``extra`` keys are added (and may override).
+
+    ``train_accuracy``/``test_accuracy`` are fractions in [0, 1] of the final network;
+    ``final_loss`` is the last epoch's mean per-sample training loss; ``seconds`` is training
+    wall time; ``history`` holds one entry per epoch.
+    """
+    c, data, h = run.config, run.data, run.history
+    report: dict[str, Any] = {
+        "dataset": c.dataset,
+        "optimizer": c.optimizer,
+        "epochs": len(h.loss),
+        "seed": c.seed,
+        "train_accuracy": accuracy(run.network, data.x_train, data.y_train),
+        "test_accuracy": accuracy(run.network, data.x_test, data.y_test),
+        "final_loss": h.loss[-1] if h.loss else None,
+        "seconds": seconds,
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+        "sizes": run.network.sizes,
+        "config": c.to_dict(),
+        "history": {
+            "loss": list(h.loss),
+            "train_accuracy": list(h.train_accuracy),
+            "lr": list(h.lr),
+        },
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def write_report(report: dict[str, Any], destination: str) -> None:
+    """To stdout for ``-`` (one line), else to a file, atomically."""
+    safe = _json_safe(report)
+    if destination == "-":
+        print(json.dumps(safe, allow_nan=False), flush=True)
+    else:
+        atomic_write_text(destination, json.dumps(safe, indent=2, allow_nan=False) + "\n")
+
+
+# --- the command -----------------------------------------------------------------------------
+
+def _init_from(run: Run, path: str) -> None:
+    from handnet.checkpoint import load
+
+    network, _ = load(path)
+    if network.sizes != run.config.sizes or network.activation_names != run.config.activations:
+        raise UsageError(
+            f"--init-from {path}: its network is {network.sizes} with "
+            f"{','.join(network.activation_names)}, this run's is {run.config.sizes} with "
+            f"{','.join(run.config.activations)}"
+        )
+    if network.dtype != run.network.dtype:
+        raise UsageError(f"--init-from {path}: weights are {network.dtype}, "
+                         f"this run uses {run.network.dtype}")
+    run.network = network
+
+
+def _first_non_finite(values: list[float]) -> int | None:
+    return next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    verbose = not (args.quiet or args.json == "-")
+    if args.save:
+        check_output_file("--save", args.save)
+    if args.json and args.json != "-":
+        check_output_file("--json", args.json)
+    if args.plot:
+        check_output_dir("--plot", args.plot)
+    try:
+        run_ = build(config)
+    except MemoryError:
+        raise UsageError(f"a network of sizes {config.sizes} does not fit in memory") from None
+    if args.init_from:
+        _init_from(run_, args.init_from)
+
+    progress = Progress(config, verbose)
+    start = time.perf_counter()
+    try:
+        with quiet_numerics():
+            train(run_, progress)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    diverged = _first_non_finite(run_.history.loss)
+    if diverged is not None and not args.quiet:
+        print(f"handnet: warning: the training loss is not finite from epoch {diverged + 1} "
+              f"on (the run diverged; try a smaller --lr)", file=sys.stderr)
+
+    extra: dict[str, Any] = {}
+    if args.save:
+        from handnet.checkpoint import save
+
+        extra["checkpoint"] = str(save(args.save, run_.network, config))
+    if args.plot:
+        from handnet.plots import write_plots
+
+        title = f"{config.dataset} · {config.optimizer} · {config.epochs} epochs"
+        with quiet_numerics():
+            paths = write_plots(args.plot, run_.network, run_.data, run_.history, title=title,
+                                loss_name=config.loss)
+        extra["plots"] = [str(p) for p in paths]
+    with quiet_numerics():
+        report = build_report(run_, seconds, extra)
+    if args.json:
+        write_report(report, args.json)
+    if verbose:
+        print(f"{config.dataset} · {config.optimizer}: test accuracy "
+              f"{report['test_accuracy']:.4f}, train accuracy {report['train_accuracy']:.4f}, "
+              f"final loss {report['final_loss']:.6g}, {seconds:.1f} s")
+        if "checkpoint" in extra:
+            print(f"saved {extra['checkpoint']}")
+        if "plots" in extra:
+            print(f"plots in {args.plot}")
+    return 0
