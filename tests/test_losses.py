@@ -62,17 +62,19 @@ def test_bce_by_hand_in_the_interior() -> None:
 
 
 def test_bce_is_finite_at_zero_and_one() -> None:
-    assert BCE_LOG_FLOOR == -100.0 and BCE_EPS == 1e-12
+    # torch's clamp constants: logs floored at -100; EPSILON is the C++ float 1e-12f.
+    assert BCE_LOG_FLOOR == -100.0 and BCE_EPS == float(np.float32(1e-12))
     loss = get_loss("bce")
     p = np.array([[1.0], [0.0], [0.0], [1.0]])
     y = np.array([[1.0], [0.0], [1.0], [0.0]])
     # right and certain: 0; wrong and certain: -(-100) = 100 each -> mean (0+0+100+100)/4 = 50
     assert loss.value(p, y) == 50.0
     np.testing.assert_array_equal(loss.per_sample(p, y), [0.0, 0.0, 100.0, 100.0])
-    # (p - y) / max(p(1-p), 1e-12) / 4 -> 0, 0, -1e12/4, +1e12/4
+    # (p - y) / max(p(1-p), eps) / 4 -> 0, 0, -1/(4 eps), +1/(4 eps), eps = float32(1e-12)
     g = loss.gradient(p, y)
     assert np.all(np.isfinite(g))
-    np.testing.assert_allclose(g, [[0.0], [0.0], [-2.5e11], [2.5e11]], rtol=1e-15)
+    quarter = 0.25 / float(np.float32(1e-12))
+    np.testing.assert_allclose(g, [[0.0], [0.0], [-quarter], [quarter]], rtol=1e-15)
 
 
 def test_bce_log_clamp_kicks_in_only_below_minus_100() -> None:

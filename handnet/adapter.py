@@ -1,0 +1,429 @@
+"""The adapter protocol: how ``handnet check`` sees somebody else's NumPy network, unchanged.
+
+An adapter file defines ``adapter() -> Adapter``; ``handnet check`` calls it afresh whenever it
+needs a network in its initial state (weights as built, momentum buffers at zero), so it must
+build the same weights every time (seed the generator).  The adapter says where the parameters
+live and how they are laid out; the tool converts everything to one canonical form — weights
+``(in, out)``, biases ``(1, out)``, inputs and outputs as rows ``(batch, features)`` — and back.
+
+Parameter paths are read against the user's network object: ``"W1"`` (an attribute),
+``"weights[0]"`` (a list item), ``"params['W1']"`` (a dict entry), ``"layers[1].W"`` (nested).
+They are re-read after every call into user code, so a training step that rebinds
+``self.W = self.W - lr * dW`` is seen as well as one that updates in place.
+
+Layouts (``weight_layout`` / ``bias_layout`` / ``input_layout``):
+
+* weights ``"in_out"``: ``z = x @ W + b``; ``"out_in"``: ``z = W @ x + b`` (torch's layout).
+* biases ``"row"`` (1, out), ``"column"`` (out, 1), ``"vector"`` (out,), or ``"folded"``: the
+  bias is the weight matrix's **last** row (``in_out``) or last column (``out_in``), so the
+  weight has ``in + 1`` inputs; give ``bias=None`` for such a layer.  ``"none"``: no bias.
+* inputs ``"rows"`` (batch, in) or ``"columns"`` (in, batch); outputs and targets use the same.
+
+The architecture is stated, not guessed: one activation per layer (``Layer.activation``, a name
+of ``handnet.activations``) and the loss with its reduction (``loss``, a name of
+``handnet.losses``: ``half-sse`` sums over the batch, ``mse`` and ``bce`` average over every
+element).  Layer sizes are inferred from the weights.
+
+Two styles of backward can be checked:
+
+(a) ``gradients(x, y) -> mapping`` returns the loss gradient per parameter, keyed by the same
+    paths (or by the keys given in ``gradient_keys``: parameter path -> key);
+(b) ``train_step(x, y) -> None`` updates the weights itself (most course networks do).  The tool
+    runs it from a fresh network under the adapter's stated optimiser (``lr``, ``momentum``,
+    ``momentum_style``, ``bias_momentum``, ``nesterov``, ``weight_decay``), where every momentum
+    buffer is zero, and compares the *update* it made with the twin's; with ``--steps K`` it
+    compares the whole K-step trajectory, calling ``start_epoch(e)`` (if given) before step
+    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.
+
+``batch`` (optional) is the batch size the network can take; per-sample networks say 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handnet.activations import ACTIVATIONS
+from handnet.losses import LOSSES
+from handnet.optim import STYLES
+
+Array = NDArray[np.floating]
+
+WEIGHT_LAYOUTS = ("in_out", "out_in")
+BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
+INPUT_LAYOUTS = ("rows", "columns")
+
+
+class AdapterError(ValueError):
+    """The adapter or the network behind it is unusable; the message names what and where."""
+
+
+@dataclass
+class Layer:
+    """One dense layer of the user's network: where its weight and bias live, its activation."""
+
+    weight: str
+    bias: str | None
+    activation: str
+
+
+@dataclass
+class Adapter:
+    network: Any
+    layers: Sequence[Layer]
+    loss: str
+    forward: Callable[[Array], Array]
+    weight_layout: str = "in_out"
+    bias_layout: str = "row"
+    input_layout: str = "rows"
+    gradients: Callable[[Array, Array], Mapping[str, Array]] | None = None
+    gradient_keys: Mapping[str, str] | None = None
+    train_step: Callable[[Array, Array], None] | None = None
+    lr: float | None = None
+    momentum: float = 0.0
+    momentum_style: str = "classic"
+    bias_momentum: bool = True
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    start_epoch: Callable[[int], None] | None = None
+    lr_epoch: int = 0
+    lr_gamma: float = 0.0
+    batch: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    # --- validation --------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Raise ``AdapterError`` naming the first thing that is missing or inconsistent."""
+        _choice("weight_layout", self.weight_layout, WEIGHT_LAYOUTS)
+        _choice("bias_layout", self.bias_layout, BIAS_LAYOUTS)
+        _choice("input_layout", self.input_layout, INPUT_LAYOUTS)
+        _choice("loss", self.loss, tuple(LOSSES))
+        _choice("momentum_style", self.momentum_style, STYLES)
+        if not self.layers:
+            raise AdapterError("the adapter lists no layers")
+        if not callable(self.forward):
+            raise AdapterError("forward must be a function forward(x) -> output")
+        for name in ("gradients", "train_step", "start_epoch"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise AdapterError(f"{name} must be a function or None, got "
+                                   f"{type(value).__name__}")
+        if self.gradients is None and self.train_step is None:
+            raise AdapterError(
+                "the adapter gives neither gradients(x, y) (a backward that returns gradients) "
+                "nor train_step(x, y) (a step that updates the weights): give one"
+            )
+        if self.train_step is not None:
+            if self.lr is None or not self.lr > 0:
+                raise AdapterError(
+                    f"train_step needs the learning rate it uses: set lr (got {self.lr!r})"
+                )
+            if not 0 <= self.momentum < 1:
+                raise AdapterError(f"momentum must be in [0, 1), got {self.momentum}")
+            if self.nesterov and self.momentum == 0:
+                raise AdapterError("nesterov=True needs a positive momentum")
+            if self.weight_decay < 0:
+                raise AdapterError(f"weight_decay must be >= 0, got {self.weight_decay}")
+            if self.lr_epoch < 0 or not 0 <= self.lr_gamma < 1:
+                raise AdapterError(
+                    f"the schedule needs lr_epoch >= 0 and lr_gamma in [0, 1), got "
+                    f"lr_epoch={self.lr_epoch}, lr_gamma={self.lr_gamma}"
+                )
+        if self.batch is not None and (not isinstance(self.batch, int) or self.batch < 1):
+            raise AdapterError(f"batch must be a positive integer or None, got {self.batch!r}")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
+            _choice(f"layer {i} ({layer.weight!r}) activation", layer.activation,
+                    tuple(ACTIVATIONS))
+            folded_or_none = self.bias_layout in ("folded", "none")
+            if folded_or_none and layer.bias is not None:
+                raise AdapterError(
+                    f"layer {i}: bias_layout is {self.bias_layout!r} but a bias path "
+                    f"{layer.bias!r} is given; use bias=None"
+                )
+            if not folded_or_none and layer.bias is None:
+                raise AdapterError(
+                    f"layer {i}: no bias path given; set bias_layout='none' for a network "
+                    "without biases or 'folded' for a bias stored in the weight matrix"
+                )
+        if self.loss == "bce" and self.layers[-1].activation != "sigmoid":
+            raise AdapterError(
+                f"loss 'bce' takes probabilities, but the output layer's activation is "
+                f"{self.layers[-1].activation!r}; state sigmoid there (or another loss)"
+            )
+        self.sizes()  # shapes must chain
+        self.canonical_parameters()  # biases must fit
+        self.dtype()
+
+    @property
+    def activations(self) -> list[str]:
+        return [layer.activation for layer in self.layers]
+
+    # --- reading parameters in canonical form ------------------------------------------
+
+    def raw(self, path: str) -> Array:
+        value = resolve(self.network, path)
+        if not isinstance(value, np.ndarray):
+            raise AdapterError(f"{path!r} is a {type(value).__name__}, not a NumPy array")
+        return value
+
+    def parameter_paths(self) -> list[str]:
+        """The user's paths of every parameter array, input layer first (weight, then bias)."""
+        paths: list[str] = []
+        for layer in self.layers:
+            paths.append(layer.weight)
+            if layer.bias is not None:
+                paths.append(layer.bias)
+        return paths
+
+    def raw_parameters(self) -> dict[str, Array]:
+        """Copies of every parameter array in the user's layout, by path."""
+        return {path: self.raw(path).copy() for path in self.parameter_paths()}
+
+    def canonical_layer(self, i: int, weight: Array, bias: Array | None) -> tuple[Array, Array]:
+        """Layer ``i``'s ``(W (in, out), b (1, out))`` from arrays in the user's layout."""
+        path = self.layers[i].weight
+        if weight.ndim != 2:
+            raise AdapterError(f"weight {path!r} must be 2-D, has shape {weight.shape}")
+        w = weight if self.weight_layout == "in_out" else weight.T
+        if self.bias_layout == "folded":
+            if w.shape[0] < 2:
+                raise AdapterError(
+                    f"weight {path!r} of shape {weight.shape} has no room for a folded bias"
+                )
+            return w[:-1], w[-1:]
+        if self.bias_layout == "none":
+            return w, np.zeros((1, w.shape[1]), dtype=w.dtype)
+        assert bias is not None
+        bpath = self.layers[i].bias
+        expected = {"row": (1, w.shape[1]), "column": (w.shape[1], 1), "vector": (w.shape[1],)}
+        if bias.shape != expected[self.bias_layout]:
+            raise AdapterError(
+                f"bias {bpath!r} has shape {bias.shape}; with {self.bias_layout!r} biases and "
+                f"weight {path!r} of {w.shape[1]} outputs it should be "
+                f"{expected[self.bias_layout]}"
+            )
+        return w, bias.reshape(1, -1)
+
+    def canonical_parameters(self) -> list[tuple[Array, Array]]:
+        """Every layer's ``(W, b)`` in canonical form (copies)."""
+        out = []
+        for i, layer in enumerate(self.layers):
+            bias = None if layer.bias is None else self.raw(layer.bias)
+            w, b = self.canonical_layer(i, self.raw(layer.weight), bias)
+            out.append((w.copy(), b.copy()))
+        return out
+
+    def canonical_dict(self) -> dict[str, Array]:
+        """Every parameter in canonical form by canonical name ``W0, b0, W1, ...``."""
+        out = {}
+        for i, (w, b) in enumerate(self.canonical_parameters()):
+            out[f"W{i}"], out[f"b{i}"] = w, b
+        return out
+
+    def sizes(self) -> list[int]:
+        """Layer sizes inferred from the weights, input first; raises if they don't chain."""
+        shapes = []
+        for layer in self.layers:
+            raw = self.raw(layer.weight)
+            if raw.ndim != 2:
+                raise AdapterError(f"weight {layer.weight!r} must be 2-D, has shape {raw.shape}")
+            shapes.append(raw.shape)
+        sizes, bad = _chain(shapes, self.weight_layout, self.bias_layout == "folded")
+        if bad is None:
+            return sizes
+        other = "out_in" if self.weight_layout == "in_out" else "in_out"
+        hint = ""
+        if _chain(shapes, other, self.bias_layout == "folded")[1] is None:
+            hint = f"; the shapes would chain with weight_layout={other!r}"
+        rows, cols = shapes[bad] if self.weight_layout == "in_out" else shapes[bad][::-1]
+        n_in = rows - 1 if self.bias_layout == "folded" else rows
+        raise AdapterError(
+            f"shapes don't chain: layer {bad - 1} has {sizes[-1]} outputs but weight "
+            f"{self.layers[bad].weight!r} of shape {shapes[bad]} read as "
+            f"{self.weight_layout!r} takes {n_in} inputs{hint}"
+        )
+
+    def dtype(self) -> np.dtype:
+        """The parameters' common dtype (float64 or float32)."""
+        dtypes = {path: self.raw(path).dtype for path in self.parameter_paths()}
+        kinds = set(dtypes.values())
+        bad = [p for p, d in dtypes.items() if d not in (np.float64, np.float32)]
+        if bad:
+            raise AdapterError(f"parameter {bad[0]!r} has dtype {dtypes[bad[0]]}; the check "
+                               "needs float64 or float32 arrays")
+        if len(kinds) > 1:
+            raise AdapterError("the parameters mix dtypes ("
+                               + ", ".join(f"{p}: {d}" for p, d in dtypes.items())
+                               + "); use one float dtype")
+        return kinds.pop()
+
+    # --- names, shapes and elements as the user sees them --------------------------------
+
+    def _folded_part(self, i: int, bias: bool) -> str:
+        path = self.layers[i].weight
+        if self.weight_layout == "in_out":
+            return f"{path}[-1]" if bias else f"{path}[:-1]"
+        return f"{path}[:, -1]" if bias else f"{path}[:, :-1]"
+
+    def canonical_names(self) -> dict[str, str]:
+        """Canonical name (``W0``, ``b0`` ...) → the user's name for it (biases of layers
+        without bias are left out)."""
+        names = {}
+        for i, layer in enumerate(self.layers):
+            if self.bias_layout == "folded":
+                names[f"W{i}"] = self._folded_part(i, bias=False)
+                names[f"b{i}"] = self._folded_part(i, bias=True)
+                continue
+            names[f"W{i}"] = layer.weight
+            if layer.bias is not None:
+                names[f"b{i}"] = layer.bias
+        return names
+
+    def user_shape(self, name: str, canonical_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape the user's array (or part of it) has for a canonical parameter."""
+        rows, cols = canonical_shape
+        if name.startswith("W"):
+            return (rows, cols) if self.weight_layout == "in_out" else (cols, rows)
+        if self.bias_layout == "folded":
+            return (cols,)
+        return {"row": (1, cols), "column": (cols, 1), "vector": (cols,)}.get(
+            self.bias_layout, (1, cols))
+
+    def element(self, name: str, index: tuple[int, ...]) -> str:
+        """The user's expression for element ``index`` of canonical parameter ``name``."""
+        i = int(name[1:])
+        r, c = (int(index[0]), int(index[1])) if len(index) == 2 else (0, int(index[0]))
+        if name.startswith("W"):
+            idx = (r, c) if self.weight_layout == "in_out" else (c, r)
+            return f"{self.layers[i].weight}[{idx[0]}, {idx[1]}]"
+        if self.bias_layout == "folded":
+            return f"{self._folded_part(i, bias=True)}[{c}]"
+        path = self.layers[i].bias
+        sub = {"row": f"0, {c}", "column": f"{c}, 0", "vector": f"{c}"}[self.bias_layout]
+        return f"{path}[{sub}]"
+
+    # --- gradients as returned by gradients() --------------------------------------------
+
+    def gradient_arrays(self, grads: Mapping[str, Any]) -> dict[str, Array]:
+        """The user's gradient arrays by parameter path (keys mapped through gradient_keys)."""
+        if not isinstance(grads, Mapping):
+            raise AdapterError(f"gradients(x, y) returned a {type(grads).__name__}, not a "
+                               "mapping from parameter (or gradient_keys) names to arrays")
+        keys = dict(self.gradient_keys or {})
+        out: dict[str, Array] = {}
+        for path in self.parameter_paths():
+            key = keys.get(path, path)
+            if key not in grads:
+                kind = "weight" if any(layer.weight == path for layer in self.layers) else "bias"
+                raise AdapterError(
+                    f"gradients() returned no entry for {kind} {path!r} (looked for key "
+                    f"{key!r}; it returned {sorted(map(str, grads))})"
+                    + ("" if self.gradient_keys else "; map keys with gradient_keys")
+                )
+            arr = np.asarray(grads[key])
+            if arr.dtype.kind not in "fiu":
+                raise AdapterError(f"gradient for {path!r} is not numeric (dtype {arr.dtype})")
+            out[path] = arr
+        return out
+
+    def canonical_gradient(self, name: str, raw: Mapping[str, Array]) -> Array | None:
+        """Canonical parameter ``name``'s gradient from the raw arrays by path; ``None`` when
+        the array's shape does not fit the parameter (the caller diagnoses that).
+
+        A bias gradient of any shape holding exactly ``out`` entries in a line ((out,),
+        (1, out) or (out, 1)) is accepted: with gradients returned, that is only a layout.
+        """
+        i = int(name[1:])
+        layer = self.layers[i]
+        wshape = self.raw(layer.weight).shape
+        if name.startswith("W") or self.bias_layout == "folded":
+            g = raw[layer.weight]
+            if g.shape != wshape:
+                return None
+            w = g if self.weight_layout == "in_out" else g.T
+            if self.bias_layout == "folded":
+                return w[:-1] if name.startswith("W") else w[-1:]
+            return w
+        assert layer.bias is not None
+        g = raw[layer.bias]
+        n_out = wshape[1] if self.weight_layout == "in_out" else wshape[0]
+        if g.ndim > 2 or g.size != n_out or (g.ndim == 2 and 1 not in g.shape):
+            return None
+        return g.reshape(1, n_out)
+
+    # --- inputs and outputs --------------------------------------------------------------
+
+    def to_user(self, rows: Array) -> Array:
+        """Rows ``(batch, features)`` → the user's layout."""
+        return rows if self.input_layout == "rows" else np.ascontiguousarray(rows.T)
+
+    def from_user(self, value: Any, n_out: int, what: str) -> Array:
+        """An output or target in the user's layout → rows ``(batch, n_out)``."""
+        arr = np.asarray(value)
+        if arr.ndim == 1:
+            arr = arr[:, None] if self.input_layout == "rows" else arr[None, :]
+        rows = arr if self.input_layout == "rows" else arr.T
+        if rows.ndim != 2 or rows.shape[1] != n_out:
+            raise AdapterError(
+                f"{what} has shape {np.shape(value)}; with input_layout={self.input_layout!r} "
+                f"and {n_out} outputs expected (batch, {n_out})"
+                + ("" if self.input_layout == "rows" else f" transposed, i.e. ({n_out}, batch)")
+            )
+        return rows
+
+
+def _chain(
+    shapes: list[tuple[int, ...]], layout: str, folded: bool
+) -> tuple[list[int], int | None]:
+    """Sizes read from weight shapes under ``layout``, and the first layer that breaks the
+    chain (``None`` when they chain)."""
+    sizes: list[int] = []
+    for i, shape in enumerate(shapes):
+        rows, cols = shape if layout == "in_out" else shape[::-1]
+        n_in = rows - 1 if folded else rows
+        if i == 0:
+            sizes.append(n_in)
+        elif n_in != sizes[-1]:
+            return sizes, i
+        sizes.append(cols)
+    return sizes, None
+
+
+_TOKEN = re.compile(r"""\.?([A-Za-z_]\w*)|\[\s*(-?\d+)\s*\]|\[\s*(['"])(.*?)\3\s*\]""")
+
+
+def resolve(root: Any, path: str) -> Any:
+    """Follow ``path`` (attributes, ``[int]`` items, ``['key']`` entries) from ``root``."""
+    obj, pos = root, 0
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if m is None or (pos == 0 and path.startswith(".")):
+            raise AdapterError(f"cannot parse parameter path {path!r} at {path[pos:]!r}")
+        attr, index, _, key = m.groups()
+        try:
+            if attr is not None:
+                obj = getattr(obj, attr)
+            elif index is not None:
+                obj = obj[int(index)]
+            else:
+                obj = obj[key]
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            raise AdapterError(
+                f"parameter path {path!r}: {path[:m.end()]!r} not found on the network "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+        pos = m.end()
+    return obj
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise AdapterError(f"{name} is {value!r}; choose one of {', '.join(choices)}")

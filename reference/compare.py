@@ -1,0 +1,187 @@
+"""Compare two sets of named arrays, parameter by parameter, under the tolerance policy.
+
+For each name, with ``a`` the actual array (e.g. handnet's) and ``e`` the expected one (the
+twin's)::
+
+    max_abs_error = max |a - e|
+    max_rel_error = max_abs_error / (max |e| + s)   (normwise, infinity norm)
+    ok            = max_rel_error <= rtol           (rtol from ``reference.tolerance``)
+
+``s`` is 0 unless the caller passes an error scale for that name (``scales``): the first-order
+sensitivity of an ill-conditioned quantity (see ``reference.scales``).
+
+The error is measured against the scale of the whole array rather than element by element: an
+entry that cancels to nearly zero (a gradient summed over a batch of terms of both signs) carries
+rounding error of the size of its terms, so its own relative error says nothing about
+correctness, while an error of a formula shows up at the scale of the array.  Equal entries
+(including equal infinities) count as error 0; a NaN on either side counts as error infinity.
+An all-zero ``e`` therefore demands ``a`` be exactly zero.
+
+Records are plain data (``to_dict`` is JSON-able) so that other tools (``handnet check``) can use
+them; :func:`assert_matches_reference` raises with a per-parameter table, worst first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from reference.tolerance import Tolerance, tolerance
+
+
+@dataclass(frozen=True)
+class Record:
+    """How one named array compares with its expected value."""
+
+    name: str
+    shape: tuple[int, ...]
+    max_abs_error: float
+    max_rel_error: float
+    worst_index: tuple[int, ...]
+    actual_at_worst: float
+    expected_at_worst: float
+    rtol: float
+    ok: bool
+    note: str = ""
+
+    @property
+    def score(self) -> float:
+        """``max_rel_error / rtol``: at most 1 when ok; how to order records, worst first."""
+        if self.max_rel_error == 0:
+            return 0.0
+        return self.max_rel_error / self.rtol if self.rtol > 0 else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-able data (non-finite floats become the strings "inf"/"nan")."""
+        d = asdict(self)
+        d["shape"] = list(self.shape)
+        d["worst_index"] = list(self.worst_index)
+        for key, value in d.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                d[key] = str(value)
+        return d
+
+
+def _as_array(x: ArrayLike) -> np.ndarray:
+    if hasattr(x, "detach"):  # a torch tensor, without importing torch here
+        x = x.detach().cpu().numpy()  # type: ignore[union-attr]
+    return np.asarray(x)
+
+
+def compare_arrays(
+    name: str, actual: ArrayLike, expected: ArrayLike, rtol: float, extra_scale: float = 0.0
+) -> Record:
+    """Compare one pair of arrays (see the module docstring for the measure)."""
+    a, e = _as_array(actual), _as_array(expected)
+    if a.shape != e.shape:
+        return Record(name, tuple(e.shape), math.inf, math.inf, (), math.nan, math.nan, rtol,
+                      False, f"shape {tuple(a.shape)} != expected {tuple(e.shape)}")
+    if a.size == 0:
+        return Record(name, tuple(e.shape), 0.0, 0.0, (), 0.0, 0.0, rtol, True)
+    a64, e64 = a.astype(np.float64).reshape(-1), e.astype(np.float64).reshape(-1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(a64 - e64)
+    err[a64 == e64] = 0.0
+    err[np.isnan(err)] = math.inf
+    finite_e = np.abs(e64[np.isfinite(e64)])
+    scale = (float(finite_e.max()) if finite_e.size else 0.0) + extra_scale
+    flat = int(np.argmax(err))
+    worst = np.unravel_index(flat, e.shape)
+    max_abs = float(err[flat])
+    if max_abs == 0:
+        rel = 0.0
+    elif scale == 0 or not math.isfinite(max_abs):
+        rel = math.inf
+    else:
+        rel = max_abs / scale
+    return Record(name, tuple(e.shape), max_abs, rel, tuple(int(i) for i in worst),
+                  float(a64[flat]), float(e64[flat]), rtol, rel <= rtol)
+
+
+def compare(
+    actual: Mapping[str, ArrayLike],
+    expected: Mapping[str, ArrayLike],
+    tol: Tolerance | float,
+    scales: Mapping[str, ArrayLike | float] | None = None,
+) -> list[Record]:
+    """One record per name of ``expected`` (in its order); names missing from ``actual`` fail.
+
+    ``scales`` optionally adds an error scale per name (its maximum is used).
+    """
+    rtol = tol.rtol if isinstance(tol, Tolerance) else float(tol)
+    scales = scales or {}
+    records = []
+    for name, e in expected.items():
+        if name not in actual:
+            records.append(Record(name, tuple(np.shape(_as_array(e))), math.inf, math.inf, (),
+                                  math.nan, math.nan, rtol, False, "missing from actual"))
+            continue
+        extra = float(np.max(_as_array(scales[name]))) if name in scales else 0.0
+        records.append(compare_arrays(name, actual[name], e, rtol, extra))
+    for name in actual:
+        if name not in expected:
+            records.append(Record(name, tuple(np.shape(_as_array(actual[name]))), math.inf,
+                                  math.inf, (), math.nan, math.nan, rtol, False,
+                                  "not in expected"))
+    return records
+
+
+def format_table(records: Sequence[Record], title: str = "") -> str:
+    """A readable table of ``records``, worst first."""
+    rows = sorted(records, key=lambda r: (r.ok, -r.score))
+    header = (f"{'parameter':<12} {'shape':<11} {'max abs err':>11} {'max rel err':>11} "
+              f"{'rtol':>8} {'worst at':<10} {'actual':>12} {'expected':>12}  verdict")
+    lines = [title] if title else []
+    lines += [header, "-" * len(header)]
+    for r in rows:
+        shape = "x".join(str(s) for s in r.shape) or "()"
+        at = ",".join(str(i) for i in r.worst_index)
+        verdict = "ok" if r.ok else "MISMATCH"
+        if r.note:
+            verdict += f" ({r.note})"
+        lines.append(
+            f"{r.name:<12} {shape:<11} {r.max_abs_error:>11.3e} {r.max_rel_error:>11.3e} "
+            f"{r.rtol:>8.1e} {at:<10} {r.actual_at_worst:>12.5g} {r.expected_at_worst:>12.5g}"
+            f"  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+class MismatchError(AssertionError):
+    """Raised by :func:`assert_matches_reference`; ``records`` holds every comparison."""
+
+    def __init__(self, message: str, records: list[Record]) -> None:
+        super().__init__(message)
+        self.records = records
+
+
+def assert_matches_reference(
+    actual: Mapping[str, ArrayLike],
+    expected: Mapping[str, ArrayLike],
+    *,
+    steps: int = 0,
+    tol: Tolerance | None = None,
+    scales: Mapping[str, ArrayLike | float] | None = None,
+    what: str = "",
+) -> list[Record]:
+    """Compare ``actual`` with ``expected``; raise :class:`MismatchError` with a table if any fails.
+
+    Without ``tol`` the policy's tolerance for the expected arrays' dtype and ``steps`` is used.
+    Returns the records when everything matches.
+    """
+    if tol is None:
+        dtypes = [_as_array(e).dtype for e in expected.values()]
+        dtype = np.float32 if any(d == np.float32 for d in dtypes) else np.float64
+        tol = tolerance(dtype, steps)
+    records = compare(actual, expected, tol, scales)
+    if not all(r.ok for r in records):
+        bad = [r.name for r in sorted(records, key=lambda r: -r.score) if not r.ok]
+        title = (f"{what or 'arrays'} differ from the reference in {', '.join(bad)} "
+                 f"({tol.describe()})")
+        raise MismatchError("\n" + format_table(records, title), records)
+    return records

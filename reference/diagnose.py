@@ -1,0 +1,508 @@
+"""Name the mistake behind a wrong gradient or update: a catalogue of hypotheses, tested.
+
+Every quantity here is canonical (``W{i}`` (in, out), ``b{i}`` (1, out)) and in *gradient
+units*: a returned gradient as is, an update divided by the lr in force (style (b)).  ``A`` is
+the user's value of a parameter, ``G`` the twin's.
+
+Two kinds of hypothesis:
+
+* **fits of the error itself** (local to one parameter): a constant factor
+  ``c = <A, G> / <G, G>`` with residual ``|A - c G|_inf / |A|_inf``, named when ``c`` is one of
+  the usual suspects (``B``, ``1/B``, ``2``, ``1/2``, ``B/2``, ``2/B``, ``N``, ``1/N`` ... with
+  ``B`` the batch and ``N = B * outputs``); ``c = -1`` (sign flipped); ``c = 0`` (never
+  updated); ``A = G.T`` (transposed); a bias with ``c = 1/B`` (averaged where the weights are
+  summed); a bias gradient of the wrong shape (summed over the units, or not reduced at all).
+* **simulations** (:mod:`reference.simulate`): a network with one specific mistake — an
+  activation derivative at the pre-activation, at the output, or missing at layer ``j``; the
+  derivative of another loss or reduction; deltas computed after the weights above were
+  updated; a bias summed over the units — is run on the same inputs, and the hypothesis fits
+  every parameter whose value it reproduces within the tolerance policy.  Over ``K`` steps the
+  optimiser's variants are simulated the same way: classic vs torch momentum (they part after
+  an lr change), the schedule one step early or late or decaying by ``gamma`` instead of
+  ``1 - gamma``, momentum on biases when configured off (or the reverse), none on the weights.
+
+A hypothesis is named on a parameter only when it reproduces that parameter; findings are
+ranked by how many of the wrong parameters the hypothesis explains.  If the forward output
+already differs, that is said first and nothing else is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reference import simulate as sim
+from reference.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
+
+Array = NDArray[np.floating]
+
+# fits(name, step, predicted, actual) -> within tolerance (step counted from 1)
+Fits = Callable[[str, int, Array, Array], bool]
+Residual = Callable[[str, int, Array, Array], float]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One named hypothesis that fits a parameter, with its evidence."""
+
+    kind: str
+    text: str
+    layer: int | None = None
+    explains: tuple[str, ...] = ()
+    evidence: str = ""  # this parameter's own numbers (residual, fitted factor)
+
+
+@dataclass
+class Problem:
+    """What the diagnosis works from (canonical, float64, gradient units)."""
+
+    params: list[tuple[Array, Array]]
+    activations: list[str]
+    loss: str
+    batches: list[tuple[Array, Array]]
+    style: str  # "gradient" (returned gradients) or "update" (in-place steps)
+    expected: list[dict[str, Array]]  # per step, the twin's
+    actual: list[dict[str, Array]]  # per step, the user's (names with a shape problem absent)
+    first_wrong: dict[str, int]  # wrong parameter -> first wrong step (1-based)
+    names: dict[str, str]  # canonical -> user's name
+    fits: Fits
+    residual: Residual
+    raw_shapes: dict[str, tuple[Array, tuple[int, ...]]] = field(default_factory=dict)
+    opt: OptConfig | None = None
+    lr_at: Callable[[int], float] | None = None
+    lr_epoch: int = 0
+    lr_gamma: float = 0.0
+    element: Callable[[str, tuple[int, ...]], str] | None = None
+
+    def layer(self, j: int) -> str:
+        """Layer ``j`` (counted from 0 at the input) with its weight's user name."""
+        return f"layer {j} ({self.names.get(f'W{j}', f'W{j}')})"
+
+    @property
+    def batch(self) -> int:
+        return int(self.batches[0][0].shape[0])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.params[-1][0].shape[1])
+
+
+# --- the constant factor ------------------------------------------------------------------
+
+
+def fit_factor(actual: Array, expected: Array) -> tuple[float, float]:
+    """Least-squares ``c`` with ``actual ~ c * expected`` and the residual
+    ``|actual - c expected|_inf / |actual|_inf`` (nan when ``expected`` is zero)."""
+    gg = float(np.sum(expected * expected))
+    if gg == 0:
+        return float("nan"), float("nan")
+    c = float(np.sum(actual * expected)) / gg
+    scale = float(np.max(np.abs(actual))) if actual.size else 0.0
+    res = float(np.max(np.abs(actual - c * expected))) / scale if scale else 0.0
+    return c, res
+
+
+def named_factors(batch: int, n_out: int, style: str, lr: float | None) -> list[tuple[float,
+                                                                                        str]]:
+    """The usual suspects for a constant factor, with what each would mean."""
+    n = batch * n_out
+    out = [
+        (batch, f"B (batch {batch}): summed where the loss averages"),
+        (1 / batch, f"1/B (batch {batch}): averaged where the loss sums"),
+        (2.0, "2: the factor 2 of a square kept where the loss halves it"),
+        (0.5, "1/2: the factor 2 of a square lost"),
+        (batch / 2, f"B/2 (batch {batch})"),
+        (2 / batch, f"2/B (batch {batch}): mean squared error where half the sum is meant"),
+        (n, f"N = {n} (every output element): summed where the loss averages"),
+        (1 / n, f"1/N = 1/{n} (every output element): averaged where the loss sums"),
+        (2 / n, f"2/N (N = {n} elements)"),
+        (n / 2, f"N/2 (N = {n} elements)"),
+    ]
+    if n_out > 1:
+        out += [(n_out, f"{n_out} (the number of outputs)"),
+                (1 / n_out, f"1/{n_out} (the number of outputs)")]
+    if style == "update" and lr:
+        out += [(1 / lr, "1/lr: the update does not multiply by the learning rate"),
+                (lr, "lr: the learning rate applied twice")]
+    return out
+
+
+def _name_factor(c: float, candidates: list[tuple[float, str]], rtol: float) -> list[str]:
+    labels, seen = [], set()
+    for value, label in candidates:
+        if abs(abs(c) - value) <= rtol * value and label not in seen:
+            seen.add(label)
+            labels.append(label)
+    return labels
+
+
+# --- the diagnosis -------------------------------------------------------------------------
+
+
+def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
+    """Findings for every wrong parameter (canonical names), best first."""
+    out: dict[str, list[Finding]] = {name: [] for name in p.first_wrong}
+    if not p.first_wrong:
+        return out
+    if not forward_ok:
+        for name in out:
+            out[name].append(Finding(
+                "forward", "the forward output already differs: the error is before backprop "
+                "(fix the forward pass, or the adapter's stated activations and layouts, "
+                "first)"))
+        return out
+    t_first = min(p.first_wrong.values())
+    early = [n for n, t in p.first_wrong.items() if t == t_first]
+    if t_first == 1:
+        _step_one(p, early, out)
+    if len(p.expected) > 1:
+        _trajectory(p, out)
+    for name, t in p.first_wrong.items():
+        if t > t_first and not out[name]:
+            first = [p.names[n] for n in early]
+            out[name].append(Finding(
+                "consequence", f"diverges from step {t}, after {', '.join(first)} went wrong at "
+                f"step {t_first}: probably a consequence; start there"))
+    for name in out:
+        if not out[name]:
+            out[name].append(_unexplained(p, name))
+    return out
+
+
+def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> None:
+    """Hypotheses for parameters already wrong after the first gradient / update."""
+    A, G = p.actual[0], p.expected[0]
+    for name in wrong:
+        if name in p.raw_shapes:
+            out[name] += _shape_findings(p, name)
+    sims = _simulated(p)
+    ranked = []
+    for label, kind, layer, predicted in sims:
+        explains = tuple(n for n in p.first_wrong if n in A and p.first_wrong[n] == 1
+                         and p.fits(n, 1, predicted[n], A[n]))
+        if not explains:
+            continue
+        contradicts = tuple(n for n in G if p.first_wrong.get(n) != 1 and n in A
+                            and not p.fits(n, 1, predicted[n], A[n]))
+        ranked.append((len(explains), -len(contradicts), label, kind, layer, predicted,
+                       explains, contradicts))
+    ranked.sort(key=lambda r: (-r[0], -r[1]))
+    n_wrong = sum(1 for t in p.first_wrong.values() if t == 1)
+    best: dict[str, int] = {}
+    for count, _, _, _, _, _, explains, _ in ranked:
+        for name in explains:
+            best[name] = max(best.get(name, 0), count)
+    confined: dict[str, list[Finding]] = {}
+    for count, _, label, kind, layer, predicted, explains, contradicts in ranked:
+        which = _list(p, explains)
+        if n_wrong == 1:
+            extent = "the only wrong parameter"
+        elif len(explains) == n_wrong:
+            extent = f"all {n_wrong} wrong parameters"
+        else:
+            extent = f"{len(explains)} of {n_wrong} wrong parameters"
+        note = ""
+        if contradicts:
+            note = (f"; it would also change {_list(p, contradicts)}, which match, so the "
+                    "mistake is confined to this layer's own gradient")
+        for name in explains:
+            if count < best[name]:
+                continue  # a hypothesis explaining more of the wrong parameters fits here
+            res = p.residual(name, 1, predicted[name], A[name])
+            finding = Finding(
+                kind, f"{label} — a simulation with that one change reproduces {which} "
+                f"({extent}){note}", layer, explains, f"max rel difference {res:.1e}")
+            (confined.setdefault(name, []) if contradicts else out[name]).append(finding)
+    for name in wrong:
+        if name in A:
+            out[name] += _local(p, name, A[name], G[name])
+        out[name] += confined.get(name, [])
+
+
+def _list(p: Problem, names: Sequence[str]) -> str:
+    """User names in backprop order (output side first, weight before bias)."""
+    ordered = sorted(names, key=lambda n: (-int(n[1:]), n[0] == "b"))
+    return ", ".join(p.names[n] for n in ordered)
+
+
+def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
+    """Fits of one parameter's error by itself: factor, sign, zero, transpose, bias mean."""
+    found = []
+    c, res = fit_factor(a, g)
+    if np.isfinite(c) and p.fits(name, 1, c * g, a):
+        lr = p.opt.lr if p.opt else None
+        labels = _name_factor(c, named_factors(p.batch, p.n_out, p.style, lr), 1e-6)
+        layer = int(name[1:])
+        if c == 0 or not np.any(a):
+            what = "update" if p.style == "update" else "gradient"
+            found.append(Finding("zero", f"its {what} is zero: the parameter is never "
+                                 "updated (or its gradient never computed)", layer))
+        elif abs(c + 1) <= 1e-6:
+            found.append(Finding("sign", "sign flipped", layer,
+                                 evidence=f"fitted factor {c:.6g}, residual {res:.1e}"))
+        else:
+            sign = "sign flipped and " if c < 0 else ""
+            meaning = f" = {' or '.join(labels)}" if labels else ""
+            if p.style == "update" and not labels:
+                meaning = " (or train_step uses another lr than the adapter states)"
+            found.append(Finding("factor", f"{sign}off by a constant factor {c:.4g}{meaning}",
+                                 layer, evidence=f"fitted {c:.6g}, residual {res:.1e}"))
+            b = p.batch
+            if name.startswith("b") and b > 1 and abs(c - 1 / b) <= 1e-6 / b:
+                wname = f"W{layer}"
+                wc, _ = fit_factor(p.actual[0].get(wname, g), p.expected[0][wname])
+                if not abs(wc - 1 / b) <= 1e-6 / b:
+                    found.append(Finding(
+                        "bias_mean", f"bias gradient averaged over the batch where the "
+                        f"weights' is summed (factor 1/B = 1/{b} on the bias only)", layer))
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and name.startswith("W") \
+            and p.fits(name, 1, g.T, a):
+        found.append(Finding("transposed", "transposed: it equals the expected gradient "
+                             "transposed", int(name[1:]),
+                             evidence=f"max rel difference {p.residual(name, 1, g.T, a):.1e}"))
+    return found
+
+
+def _shape_findings(p: Problem, name: str) -> list[Finding]:
+    """A returned gradient whose shape does not fit its parameter."""
+    raw, expected_shape = p.raw_shapes[name]
+    layer = int(name[1:])
+    g = p.expected[0][name]
+    found = []
+    if name.startswith("W") and raw.shape == expected_shape[::-1]:
+        # the transposed array in the user's layout is the canonical value transposed back
+        if p.fits(name, 1, g, _canonical_of_transposed(raw, expected_shape, g)):
+            found.append(Finding("transposed", f"transposed: shape {raw.shape} where the "
+                                 f"parameter has {expected_shape}, and its transpose matches",
+                                 layer))
+        return found
+    if name.startswith("b"):
+        _, deltas = sim.backward(p.params, p.activations, *p.batches[0], STATED_LOSS[p.loss])
+        delta = deltas[layer]
+        if raw.size == delta.shape[0] and raw.size != delta.shape[1]:
+            if p.fits(name, 1, delta.sum(axis=1), raw.reshape(-1).astype(np.float64)):
+                found.append(Finding("bias_axis", f"bias gradient summed over the units "
+                                     f"instead of over the batch (shape {raw.shape}: one entry "
+                                     "per sample, each the sum of that sample's deltas)", layer))
+        elif raw.size == delta.size and raw.ndim == 2:
+            rows = raw if raw.shape == delta.shape else raw.T
+            if rows.shape == delta.shape and p.fits(name, 1, delta, rows.astype(np.float64)):
+                found.append(Finding("bias_unreduced", f"bias gradient not summed over the "
+                                     f"batch (shape {raw.shape}: the deltas themselves)",
+                                     layer))
+    return found
+
+
+def _canonical_of_transposed(raw: Array, expected_shape: tuple[int, ...], g: Array) -> Array:
+    # raw.T has the parameter's user shape; canonical is that, or its transpose (out_in)
+    t = raw.T.astype(np.float64)
+    return t if t.shape == g.shape else t.T
+
+
+# --- simulations ---------------------------------------------------------------------------
+
+Simulated = tuple[str, str, int | None, dict[str, Array]]
+
+
+def _simulated(p: Problem) -> list[Simulated]:
+    """(label, kind, layer, prediction in gradient units) for every one-change network."""
+    x, y = p.batches[0]
+    stated = STATED_LOSS[p.loss]
+    opt = p.opt
+    wd = opt.weight_decay if opt else 0.0
+    current = {}
+    for i, (W, b) in enumerate(p.params):
+        current[f"W{i}"], current[f"b{i}"] = W, b
+
+    def units(grads: dict[str, Array]) -> dict[str, Array]:
+        if p.style != "update" or opt is None:
+            return grads
+        return {n: opt.first_step_scale(n) * (g + wd * current[n] if wd else g)
+                for n, g in grads.items()}
+
+    def update(name: str, g: Array, W: Array) -> Array:
+        assert opt is not None
+        return opt.lr * opt.first_step_scale(name) * (g + wd * W if wd else g)
+
+    def run(mutation: Mutation) -> tuple[dict[str, Array], list[Array]]:
+        grads, deltas = sim.backward(p.params, p.activations, x, y, stated, mutation,
+                                     update if opt is not None else None)
+        return grads, deltas
+
+    out: list[Simulated] = []
+    n = len(p.params)
+    for j, act in enumerate(p.activations):
+        if sim.has_distinct_mutation(act, "deriv_at_preactivation"):
+            formula = "z * (1 - z)" if act == "sigmoid" else "1 - z**2"
+            out.append((f"{p.layer(j)}: {act} derivative evaluated at the pre-activation z "
+                        f"({formula}) instead of through the output a",
+                        "deriv_at_preactivation", j,
+                        units(run(Mutation("deriv_at_preactivation", j))[0])))
+            out.append((f"{p.layer(j)}: {act} derivative {act}'(.) applied to the output a "
+                        f"instead of the pre-activation z", "deriv_at_output", j,
+                        units(run(Mutation("deriv_at_output", j))[0])))
+        if sim.has_distinct_mutation(act, "deriv_missing"):
+            out.append((f"{p.layer(j)}: activation derivative ({act}') missing",
+                        "deriv_missing", j, units(run(Mutation("deriv_missing", j))[0])))
+    for act in dict.fromkeys(p.activations):
+        layers = [j for j, a in enumerate(p.activations) if a == act]
+        if len(layers) < 2:
+            continue
+        where = f"every {act} layer ({', '.join(map(str, layers))})"
+        if sim.has_distinct_mutation(act, "deriv_at_preactivation"):
+            out.append((f"the {act} derivative evaluated at the pre-activation z at {where}",
+                        "deriv_at_preactivation", None, units(run(
+                            Mutation("deriv_at_preactivation", -1, activation=act))[0])))
+            out.append((f"the {act} derivative applied to the output a at {where}",
+                        "deriv_at_output", None, units(run(
+                            Mutation("deriv_at_output", -1, activation=act))[0])))
+        if sim.has_distinct_mutation(act, "deriv_missing"):
+            out.append((f"the {act} derivative missing at {where}", "deriv_missing", None,
+                        units(run(Mutation("deriv_missing", -1, activation=act))[0])))
+    missing = [j for j, a in enumerate(p.activations)
+               if sim.has_distinct_mutation(a, "deriv_missing")]
+    if len(missing) > 1 and len(set(p.activations[j] for j in missing)) > 1:
+        where = ", ".join(map(str, missing))
+        out.append((f"the activation derivative missing at every layer ({where}): the "
+                    "upstream gradient passed on instead of the delta", "deriv_missing",
+                    None, units(run(Mutation("deriv_missing", -1, activation="*"))[0])))
+    for key, (desc, _) in LOSS_DERIVATIVES.items():
+        if key == stated:
+            continue
+        out.append((f"the derivative of {desc} (the adapter states {p.loss}: "
+                    f"{LOSS_DERIVATIVES[stated][0]})", "loss", None,
+                    units(run(Mutation("loss", loss=key))[0])))
+    if p.style == "update" and opt is not None and n > 1:
+        for j in range(n - 1):
+            out.append((f"the delta of {p.layer(j)} computed with {p.layer(j + 1)}'s weight "
+                        "already updated (deltas after the update)", "after_update", j,
+                        units(run(Mutation("after_update", j))[0])))
+        if n > 2:
+            out.append(("every layer updated inside the backward loop before the delta below "
+                        "it is computed (deltas after the update)", "after_update", None,
+                        units(run(Mutation("after_update", -1))[0])))
+    if p.batch == 1:
+        correct, deltas = run(Mutation())
+        for j in range(n):
+            if p.params[j][1].shape[1] < 2:
+                continue
+            pred = dict(correct)
+            pred[f"b{j}"] = np.full(p.params[j][1].shape, deltas[j].sum())
+            out.append((f"{p.layer(j)}: bias gradient summed over the units instead of over "
+                        "the batch (every unit gets the same value)", "bias_axis", j, units(pred)))
+    return out
+
+
+# --- trajectory hypotheses -------------------------------------------------------------------
+
+
+def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
+    """Optimiser and schedule variants, simulated over every step, fitted per parameter."""
+    opt = p.opt
+    if opt is None or p.lr_at is None:
+        return
+    stated = STATED_LOSS[p.loss]
+    lr0 = opt.lr
+    gamma = 1.0 - p.lr_gamma
+    variants: list[tuple[str, str, OptConfig, Callable[[int], float]]] = []
+    base_lr = sim.step_lr(lr0, p.lr_epoch, gamma)
+    if opt.momentum > 0:
+        other = "torch" if opt.style == "classic" else "classic"
+        variants.append((f"{other} momentum instead of the stated {opt.style} (they part "
+                         "after an lr change)", "momentum_style",
+                         replace(opt, style=other), base_lr))
+        if opt.bias_momentum:
+            variants.append(("no momentum on the biases (configured on)", "bias_momentum",
+                             replace(opt, bias_momentum=False), base_lr))
+        else:
+            variants.append(("momentum applied to the biases (configured off)",
+                             "bias_momentum", replace(opt, bias_momentum=True), base_lr))
+        variants.append(("no momentum on the weights (or its buffer reset every step)",
+                         "weight_momentum", replace(opt, weight_momentum=False), base_lr))
+    if p.lr_epoch > 0 and p.lr_gamma > 0:
+        variants.append(("the schedule one step (epoch) early", "schedule_early", opt,
+                         sim.step_lr(lr0, p.lr_epoch, gamma, shift=1)))
+        variants.append(("the schedule one step (epoch) late", "schedule_late", opt,
+                         sim.step_lr(lr0, p.lr_epoch, gamma, shift=-1)))
+        variants.append((f"the lr multiplied by lr_gamma = {p.lr_gamma:g} instead of by "
+                         f"1 - lr_gamma = {gamma:g}", "schedule_gamma", opt,
+                         sim.step_lr(lr0, p.lr_epoch, p.lr_gamma)))
+    wrong = list(p.first_wrong)
+    for label, kind, cfg, lr_at in variants:
+        updates = sim.trajectory(p.params, p.activations, stated, p.batches, cfg, lr_at,
+                                 trainable=p.names)
+        predicted = [{n: u / p.lr_at(t) for n, u in step.items()} for t, step in
+                     enumerate(updates)]
+        explains = tuple(n for n in wrong if _fits_all(p, n, predicted))
+        if not explains:
+            continue
+        for name in explains:
+            out[name].append(Finding(
+                kind, f"{label} — a {len(p.expected)}-step simulation with that one change "
+                f"reproduces {_list(p, explains)}", None, explains))
+
+
+def _fits_all(p: Problem, name: str, predicted: list[dict[str, Array]]) -> bool:
+    return all(name in a and p.fits(name, t + 1, pr[name], a[name])
+               for t, (pr, a) in enumerate(zip(predicted, p.actual, strict=True)))
+
+
+def _unexplained(p: Problem, name: str) -> Finding:
+    """Nothing fits: the best constant factor anyway, and the worst elements."""
+    t = p.first_wrong[name]
+    a = p.actual[t - 1].get(name)
+    g = p.expected[t - 1][name]
+    if a is None:
+        raw, shape = p.raw_shapes.get(name, (np.empty(0), ()))
+        return Finding("unexplained", f"no catalogue pattern fits: shape {raw.shape} where the "
+                       f"parameter has {shape}")
+    c, res = fit_factor(a, g)
+    err = np.abs(a - g)
+    worst = np.argsort(err, axis=None)[::-1][:3]
+    parts = []
+    for flat in worst:
+        idx = tuple(int(i) for i in np.unravel_index(int(flat), err.shape))
+        where = p.element(name, idx) if p.element else str(idx)
+        parts.append(f"{where}: expected {g[idx]:.6g}, got {a[idx]:.6g}")
+    step = f" at step {t}" if len(p.expected) > 1 else ""
+    return Finding("unexplained", f"no catalogue pattern fits{step} (best constant factor "
+                   f"{c:.4g}, residual {res:.2g}); worst elements: " + "; ".join(parts))
+
+
+# --- the forward pass ------------------------------------------------------------------------
+
+
+def diagnose_forward(
+    params: list[tuple[Array, Array]],
+    activations: list[str],
+    x: Array,
+    actual: Array,
+    fits: Callable[[Array, Array], bool],
+) -> list[str]:
+    """One-change forward passes that reproduce the user's output: another activation at
+    layer ``j``, the bias left out, the weight used transposed (square weights)."""
+    found = []
+    n = len(params)
+    for j in range(n):
+        for alt in sim.FORWARD:
+            if alt == activations[j]:
+                continue
+            acts = list(activations)
+            acts[j] = alt
+            if fits(sim.forward(params, acts, x)[1][-1], actual):
+                found.append(f"layer {j} computes {alt} where the adapter states "
+                             f"{activations[j]}")
+        W, b = params[j]
+        changed = list(params)
+        changed[j] = (W, np.zeros_like(b))
+        if np.any(b) and fits(sim.forward(changed, activations, x)[1][-1], actual):
+            found.append(f"layer {j}'s bias is not added")
+        if W.shape[0] == W.shape[1] and W.shape[0] > 1:
+            changed[j] = (W.T, b)
+            if fits(sim.forward(changed, activations, x)[1][-1], actual):
+                found.append(f"layer {j}'s weight is used transposed (or weight_layout is "
+                             "wrong in the adapter)")
+    return found

@@ -1,0 +1,215 @@
+"""The same computation on both sides, as dicts of named arrays ready for ``compare``.
+
+Every function here takes handnet's objects or the twin's and returns NumPy arrays in handnet's
+layout, named like handnet's parameters (``W0, b0, ...``) plus ``x`` for the input gradient,
+``y_hat`` for the output and ``loss`` for the loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from handnet.losses import get_loss
+from handnet.network import Network
+from handnet.optim import SGD
+from handnet.schedule import StepDecay
+from reference.losses import get_torch_loss
+from reference.network import TwinNet, handnet_gradients, handnet_parameters
+
+Array = NDArray[np.floating]
+
+
+def _tensor(model: TwinNet, a: Array, requires_grad: bool = False) -> torch.Tensor:
+    t = torch.tensor(a, dtype=model.linears[0].weight.dtype)
+    return t.requires_grad_(requires_grad)
+
+
+def handnet_forward(net: Network, x: Array, y: Array, loss: str) -> dict[str, Array]:
+    y_hat = net.forward(x)
+    return {"y_hat": y_hat, "loss": np.asarray(get_loss(loss).value(y_hat, y))}
+
+
+def twin_forward(model: TwinNet, x: Array, y: Array, loss: str) -> dict[str, Array]:
+    with torch.no_grad():
+        y_hat = model(_tensor(model, x))
+        value = get_torch_loss(loss)(y_hat, _tensor(model, y))
+    return {"y_hat": y_hat.numpy(), "loss": np.asarray(value.item())}
+
+
+def handnet_vjp(net: Network, x: Array, upstream: Array) -> dict[str, Array]:
+    """Gradients of ``sum(upstream * net(x))`` for every parameter and ``x``."""
+    net.forward(x)
+    grads, dx = net.backward(upstream)
+    return {**{k: v.copy() for k, v in grads.items()}, "x": dx}
+
+
+def twin_vjp(model: TwinNet, x: Array, upstream: Array) -> dict[str, Array]:
+    """The same vector-Jacobian product by autograd: ``y_hat.backward(upstream)``."""
+    model.zero_grad(set_to_none=True)
+    xt = _tensor(model, x, requires_grad=True)
+    model(xt).backward(_tensor(model, upstream))
+    assert xt.grad is not None
+    return {**handnet_gradients(model), "x": xt.grad.numpy()}
+
+
+def handnet_loss_gradients(net: Network, x: Array, y: Array, loss: str) -> dict[str, Array]:
+    """Gradients of the loss for every parameter (handnet: ``backward(loss.gradient)``)."""
+    y_hat = net.forward(x)
+    grads, dx = net.backward(get_loss(loss).gradient(y_hat, y))
+    return {**{k: v.copy() for k, v in grads.items()}, "x": dx}
+
+
+def twin_loss_gradients(model: TwinNet, x: Array, y: Array, loss: str) -> dict[str, Array]:
+    model.zero_grad(set_to_none=True)
+    xt = _tensor(model, x, requires_grad=True)
+    get_torch_loss(loss)(model(xt), _tensor(model, y)).backward()
+    assert xt.grad is not None
+    return {**handnet_gradients(model), "x": xt.grad.numpy()}
+
+
+def handnet_step(net: Network, opt: SGD, x: Array, y: Array, loss: str) -> dict[str, Array]:
+    """One training step (gradients, then the update); the parameters after it (copies)."""
+    y_hat = net.forward(x)
+    grads, _ = net.backward(get_loss(loss).gradient(y_hat, y))
+    opt.step(net.parameters, grads)
+    return {k: v.copy() for k, v in net.parameters.items()}
+
+
+def twin_step(
+    model: TwinNet, opt: torch.optim.Optimizer, x: Array, y: Array, loss: str
+) -> dict[str, Array]:
+    opt.zero_grad()
+    get_torch_loss(loss)(model(_tensor(model, x)), _tensor(model, y)).backward()
+    opt.step()
+    return handnet_parameters(model)
+
+
+class Unstable(Exception):
+    """The twin's own training left the stable regime: it amplifies perturbations of the
+    weights by more than :data:`MAX_AMPLIFICATION` (or its weights stop being finite)."""
+
+
+# The tolerance policy lets differences grow linearly with the steps taken; that holds while
+# the training dynamics do not amplify perturbations.  Its margin over the measured per-step
+# difference (C = 256 against about 4 eps) leaves room for an amplification of 8, no more.
+MAX_AMPLIFICATION = 8.0
+
+
+def perturbation_size(dtype: np.dtype) -> float:
+    """``sqrt(eps)``: far above rounding, small enough for the dynamics to act linearly."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def perturb_(model: TwinNet, rel: float, seed: int = 0) -> None:
+    """Add ``+-rel * max|p|`` (random signs) to every weight of ``model``, in place."""
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            signs = torch.tensor(rng.choice([-1.0, 1.0], size=tuple(p.shape)), dtype=p.dtype)
+            p.add_(signs * rel * max(float(p.abs().max()), 1e-300))
+
+
+def deviation(a: dict[str, Array], b: dict[str, Array]) -> float:
+    """The largest normwise relative difference over the named arrays (inf if not finite)."""
+    worst = 0.0
+    for name, x in a.items():
+        x64, y64 = np.asarray(x, dtype=np.float64), np.asarray(b[name], dtype=np.float64)
+        if not (np.all(np.isfinite(x64)) and np.all(np.isfinite(y64))):
+            return float("inf")
+        scale = float(np.max(np.abs(x64))) or 1.0
+        worst = max(worst, float(np.max(np.abs(x64 - y64))) / scale)
+    return worst
+
+
+class Lockstep:
+    """handnet and its twin trained side by side on the same batches, compared at any time.
+
+    Each step adds to a per-parameter error scale ``lr * k_m * S_grad`` (``S_grad`` from
+    ``reference.scales.update_scales``; ``k_m = (1 + m) * sum_{i<=j} m**i`` bounds how much of a
+    gradient's error the momentum buffer carries into later updates, Nesterov included), so that
+    ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.
+
+    A second twin, its weights perturbed by :func:`perturbation_size`, measures how much the
+    training dynamics amplify differences.  The twins step first; if the perturbation has grown
+    by more than :data:`MAX_AMPLIFICATION` the step raises :class:`Unstable` before handnet
+    takes it (tests reject such examples: the tolerance policy covers stable training only).
+
+    With a ``schedule`` handnet sets its lr from ``StepDecay`` at :meth:`start_epoch` and the
+    twins step their own ``StepLR`` at :meth:`end_epoch`.  ``twin_style`` gives the twins the
+    other momentum convention (they agree while the lr is constant).
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        opt: SGD,
+        loss: str,
+        schedule: StepDecay | None = None,
+        twin_style: str | None = None,
+    ) -> None:
+        from reference.network import to_torch
+        from reference.optim import make_optimizer
+        from reference.schedule import scheduler_like
+
+        self.net, self.opt, self.loss, self.schedule = net, opt, loss, schedule
+        style = twin_style or opt.style
+        self.model, self.probe = to_torch(net), to_torch(net)
+        self.delta = perturbation_size(net.dtype)
+        perturb_(self.probe, self.delta)
+        self.twin_opt, self.probe_opt = (
+            make_optimizer(m, opt.lr, opt.momentum, style, opt.bias_momentum, opt.nesterov,
+                           opt.weight_decay) for m in (self.model, self.probe))
+        self.schedulers = ([scheduler_like(o, schedule) for o in (self.twin_opt, self.probe_opt)]
+                           if schedule else [])
+        self.epoch = 0
+        self.steps = 0
+        self.amplification = 1.0
+        self._carry = 0.0
+        self.scales: dict[str, float] = {name: 0.0 for name in net.parameters}
+
+    def start_epoch(self) -> None:
+        """handnet's schedule sets its lr for this epoch (``StepDecay.lr_at``, as in train)."""
+        if self.schedule is not None:
+            self.opt.lr = self.schedule.lr_at(self.epoch)
+
+    def end_epoch(self) -> None:
+        """The twins' StepLR steps after the epoch's updates, as torch documents."""
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.epoch += 1
+
+    def lrs(self) -> tuple[float, float]:
+        """``(handnet's, twin's)`` lr in force."""
+        return self.opt.lr, float(self.twin_opt.param_groups[0]["lr"])
+
+    def step(self, x: Array, y: Array) -> None:
+        from reference.scales import update_scales
+
+        m = self.opt.momentum if self.opt.momentum > 0 else 0.0
+        self._carry = m * self._carry + 1.0
+        with np.errstate(all="ignore"):
+            for name, s in update_scales(self.model, x, y, self.loss).items():
+                k = (1.0 + m) * self._carry if self.opt.uses_momentum(name) else 1.0
+                self.scales[name] += self.opt.lr * k * float(np.max(s))
+        after = twin_step(self.model, self.twin_opt, x, y, self.loss)
+        probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
+        self.amplification = deviation(after, probe) / self.delta
+        if not self.amplification <= MAX_AMPLIFICATION:
+            raise Unstable(f"the twin amplifies perturbations {self.amplification:.3g}-fold "
+                           f"by step {self.steps + 1}")
+        handnet_step(self.net, self.opt, x, y, self.loss)
+        self.steps += 1
+
+    def parameters(self) -> tuple[dict[str, Array], dict[str, Array]]:
+        """``(handnet's, twin's)`` current parameters in handnet's layout."""
+        return ({k: v.copy() for k, v in self.net.parameters.items()},
+                handnet_parameters(self.model))
+
+
+def predictions_agree(actual: Array, expected: Array, margin: Array | float) -> bool:
+    """Labels (output > 0.5) agree wherever the expected output is farther than ``margin`` from
+    the threshold (closer than that, rounding may legitimately put it on either side)."""
+    ambiguous = np.abs(np.asarray(expected, dtype=np.float64) - 0.5) <= margin
+    return bool(np.all(((actual > 0.5) == (expected > 0.5)) | ambiguous))

@@ -1,0 +1,120 @@
+"""The optimisers of ``handnet.optim`` for the twin, both conventions, as torch optimisers.
+
+Parameters are split into two groups, weights (``W*``) and biases (``b*``); with
+``bias_momentum=False`` (the seed) the bias group has momentum 0, i.e. plain SGD
+``b -= lr * (g + weight_decay * b)``.  A scheduler changes ``lr`` in both groups.
+
+* ``style="torch"`` is ``torch.optim.SGD`` itself (dampening 0), with ``nesterov`` and
+  ``weight_decay`` passed through.
+* ``style="classic"`` is :class:`ClassicSGD` below: torch has no optimiser with the learning rate
+  inside the velocity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from handnet.optim import SGD, STYLES
+from reference.network import TwinNet
+
+
+class ClassicSGD(torch.optim.Optimizer):
+    """SGD with *classic* momentum (lr inside the buffer), which torch does not provide.
+
+    Per parameter ``p`` with gradient ``g`` (plus ``weight_decay * p`` when weight decay is on),
+    momentum ``m`` and buffer ``u`` (starting at 0)::
+
+        u = m * u + lr * g
+        p -= u                    (nesterov: p -= lr * g + m * u)
+
+    A group with ``momentum=0`` is plain SGD, ``p -= lr * g``.  While ``lr`` is constant
+    ``u == lr * v`` for torch's buffer ``v = m * v + g``, so both conventions take the same steps;
+    after ``lr`` changes ``u`` still carries velocity scaled by the old ``lr``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "nesterov": nesterov,
+                    "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, m = group["lr"], group["momentum"]
+            nesterov, wd = group["nesterov"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
+                if wd != 0:
+                    g = g.add(p, alpha=wd)
+                if m == 0:
+                    p.add_(g, alpha=-lr)
+                    continue
+                state = self.state[p]
+                u = state.get("momentum_buffer")
+                if u is None:
+                    u = torch.mul(g, lr)
+                    state["momentum_buffer"] = u
+                else:
+                    u.mul_(m).add_(g, alpha=lr)
+                if nesterov:
+                    p.sub_(torch.mul(g, lr) + torch.mul(u, m))
+                else:
+                    p.sub_(u)
+        return loss
+
+
+def make_optimizer(
+    model: TwinNet,
+    lr: float,
+    momentum: float = 0.0,
+    style: str = "classic",
+    bias_momentum: bool = True,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> torch.optim.Optimizer:
+    """The twin's optimiser for the same arguments as ``handnet.optim.SGD``."""
+    if style not in STYLES:
+        raise ValueError(f"unknown momentum style {style!r}; choose classic or torch")
+    if nesterov and momentum == 0:
+        raise ValueError("nesterov needs a positive momentum")
+    named = model.named_handnet_parameters()
+    bias_m = momentum if bias_momentum else 0.0
+    groups = [
+        {"params": [p for n, p in named.items() if not n.startswith("b")],
+         "momentum": momentum, "nesterov": nesterov},
+        {"params": [p for n, p in named.items() if n.startswith("b")],
+         "momentum": bias_m, "nesterov": nesterov and bias_m > 0},
+    ]
+    if style == "torch":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov,
+                               weight_decay=weight_decay)
+    return ClassicSGD(groups, lr=lr, momentum=momentum, nesterov=nesterov,
+                      weight_decay=weight_decay)
+
+
+def optimizer_like(model: TwinNet, opt: SGD) -> torch.optim.Optimizer:
+    """The twin's optimiser configured like handnet's ``opt`` (fresh momentum buffers)."""
+    return make_optimizer(model, opt.lr, opt.momentum, opt.style, opt.bias_momentum,
+                          opt.nesterov, opt.weight_decay)

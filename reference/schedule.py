@@ -1,0 +1,40 @@
+"""The twin's learning-rate schedule: ``torch.optim.lr_scheduler.StepLR``.
+
+handnet's ``StepDecay`` uses ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)`` during epoch ``e``; that
+is ``StepLR(step_size=lr_epoch, gamma=1 - lr_gamma)`` stepped once after each epoch's optimiser
+steps, as torch documents (``train(...); scheduler.step()``).  StepLR multiplies the current lr by
+``gamma`` whenever its epoch counter reaches a non-zero multiple of ``step_size``: the same
+repeated multiplication ``StepDecay.lr_at`` performs.  A constant lr (``lr_gamma = 0`` or
+``lr_epoch = 0``) is ``StepLR`` with ``gamma = 1``, which multiplies by 1.0 exactly.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from handnet.schedule import StepDecay
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, lr_epoch: int, lr_gamma: float
+) -> torch.optim.lr_scheduler.StepLR:
+    """``StepLR(step_size=lr_epoch, gamma=1 - lr_gamma)`` (constant when either is 0)."""
+    if lr_epoch < 0:
+        raise ValueError(f"lr_epoch must be >= 0, got {lr_epoch}")
+    if not 0 <= lr_gamma < 1:
+        raise ValueError(f"lr_gamma must be in [0, 1), got {lr_gamma}")
+    if lr_epoch == 0 or lr_gamma == 0:
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=1.0)
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=lr_epoch, gamma=1.0 - lr_gamma)
+
+
+def scheduler_like(
+    optimizer: torch.optim.Optimizer, schedule: StepDecay
+) -> torch.optim.lr_scheduler.StepLR:
+    """The StepLR matching handnet's ``schedule``."""
+    return make_scheduler(optimizer, schedule.lr_epoch, schedule.lr_gamma)
+
+
+def current_lr(optimizer: torch.optim.Optimizer) -> float:
+    """The lr in force (every group shares it)."""
+    return float(optimizer.param_groups[0]["lr"])

@@ -1,0 +1,266 @@
+"""Simulate a network with one specific backprop mistake (the diagnosis's hypotheses).
+
+A small manual NumPy forward/backward, written here independently of ``handnet``'s code, in
+canonical form (``W`` (in, out), ``b`` (1, out), rows ``(batch, features)``), always in float64.
+Each :class:`Mutation` changes exactly one rule; ``Mutation()`` is the correct backward.
+
+Forward, layer ``i``: ``z_i = a_{i-1} @ W_i + b_i``, ``a_i = f_i(z_i)``, ``a_{-1} = x``.
+Backward, with ``g_{L-1} = dL/da_{L-1}`` from the loss::
+
+    delta_i  = g_i * f_i'          (f' written through the output a_i, as torch and the seed)
+    dW_i     = a_{i-1}.T @ delta_i
+    db_i     = sum over the batch of delta_i
+    g_{i-1}  = delta_i @ W_i.T
+
+Mutations (``layer`` is ``i``; ``-1`` means every layer — for the derivative mutations, every
+layer whose activation is ``Mutation.activation``, the helper-function-misused-everywhere bug):
+
+* ``deriv_at_preactivation``: ``f'`` written through the output, evaluated at ``z``
+  (sigmoid: ``z * (1 - z)``; tanh: ``1 - z**2``).
+* ``deriv_at_output``: ``f'`` written through the pre-activation, evaluated at ``a``
+  (sigmoid: ``s(a) * (1 - s(a))``; tanh: ``1 - tanh(a)**2``).
+* ``deriv_missing``: ``delta_i = g_i`` (no ``f'``).
+* ``loss``: ``g_{L-1}`` is the derivative of another loss (:data:`LOSS_DERIVATIVES`).
+* ``after_update``: ``g_{i} = delta_{i+1} @ W'_{i+1}.T`` with ``W'_{i+1}`` already updated by
+  the first step's update (``layer=-1``: at every layer, the update-inside-the-loop bug).
+
+:func:`trajectory` runs ``K`` optimiser steps (both momentum conventions, biases in or out of
+momentum, weights with or without momentum, any lr schedule) for the trajectory hypotheses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+Params = Sequence[tuple[Array, Array]]
+
+
+def _sigmoid(z: Array) -> Array:
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+FORWARD: dict[str, Callable[[Array], Array]] = {
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "identity": lambda z: z,
+}
+
+DERIVATIVE_MUTATIONS = ("deriv_at_preactivation", "deriv_at_output", "deriv_missing")
+
+
+def has_distinct_mutation(activation: str, kind: str) -> bool:
+    """Whether ``kind`` changes anything for ``activation`` (relu and identity are immune to
+    the at-z/at-a confusion; identity's derivative is 1, so "missing" changes nothing)."""
+    if kind == "deriv_missing":
+        return activation != "identity"
+    return activation in ("sigmoid", "tanh")
+
+
+def derivative(activation: str, z: Array, a: Array, kind: str = "") -> Array:
+    """``f'`` for ``delta = g * f'``, right (``kind=""``) or with one derivative mutation."""
+    if kind == "deriv_missing":
+        return np.ones_like(z)
+    if activation == "sigmoid":
+        if kind == "deriv_at_preactivation":
+            return z * (1.0 - z)
+        s = _sigmoid(a) if kind == "deriv_at_output" else a
+        return s * (1.0 - s)
+    if activation == "tanh":
+        if kind == "deriv_at_preactivation":
+            return 1.0 - z * z
+        t = np.tanh(a) if kind == "deriv_at_output" else a
+        return 1.0 - t * t
+    if activation == "relu":
+        return (z > 0).astype(np.float64)
+    return np.ones_like(z)
+
+
+BCE_EPS = float(np.float32(1e-12))  # torch's clamp is the C++ float 1e-12, also in float64
+
+
+def _bce_core(p: Array, y: Array) -> Array:
+    return (p - y) / np.maximum(p * (1.0 - p), BCE_EPS)
+
+
+# dL/dy_hat for y_hat, y of shape (batch, out): key -> (description, derivative)
+LOSS_DERIVATIVES: dict[str, tuple[str, Callable[[Array, Array], Array]]] = {
+    "half-sse": ("0.5 * sum((y_hat - y)**2), summed over the batch",
+                 lambda p, y: p - y),
+    "half-sse-mean": ("0.5 * sum((y_hat - y)**2) averaged over the batch",
+                      lambda p, y: (p - y) / p.shape[0]),
+    "sse": ("sum((y_hat - y)**2) (the factor 2 kept, summed)",
+            lambda p, y: 2.0 * (p - y)),
+    "mse": ("mse, mean over every element",
+            lambda p, y: 2.0 * (p - y) / p.size),
+    "mse-no-2": ("mse, mean over every element, with the factor 2 dropped",
+                 lambda p, y: (p - y) / p.size),
+    "mse-batch": ("sum((y_hat - y)**2) averaged over the batch only",
+                  lambda p, y: 2.0 * (p - y) / p.shape[0]),
+    "bce": ("binary cross-entropy, mean over every element",
+            lambda p, y: _bce_core(p, y) / p.size),
+    "bce-sum": ("binary cross-entropy, summed",
+                lambda p, y: _bce_core(p, y)),
+}
+
+# The key of the loss each stated (handnet) loss name means.
+STATED_LOSS = {"half-sse": "half-sse", "mse": "mse", "bce": "bce"}
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One changed rule (see the module docstring); the default is the correct backward."""
+
+    kind: str = ""
+    layer: int = -1
+    loss: str = ""
+    activation: str = ""  # with layer=-1: at every layer of this activation ("*": every layer)
+
+    def derivative_kind(self, i: int, activation: str) -> str:
+        """The derivative mutation in force at layer ``i`` ("" for the right one)."""
+        if self.kind not in DERIVATIVE_MUTATIONS:
+            return ""
+        if self.layer == i or (self.layer == -1 and self.activation in ("*", activation)):
+            return self.kind
+        return ""
+
+
+UpdateFn = Callable[[str, Array, Array], Array]
+
+
+def forward(params: Params, activations: Sequence[str], x: Array) -> tuple[list[Array],
+                                                                             list[Array]]:
+    """Pre-activations ``z_i`` and outputs ``a_i`` of every layer."""
+    zs: list[Array] = []
+    outs: list[Array] = []
+    a = x
+    for (W, b), act in zip(params, activations, strict=True):
+        z = a @ W + b
+        a = FORWARD[act](z)
+        zs.append(z)
+        outs.append(a)
+    return zs, outs
+
+
+def backward(
+    params: Params,
+    activations: Sequence[str],
+    x: Array,
+    y: Array,
+    loss: str,
+    mutation: Mutation = Mutation(),
+    update: UpdateFn | None = None,
+) -> tuple[dict[str, Array], list[Array]]:
+    """Gradients ``W{i}``/``b{i}`` and the deltas of every layer under ``mutation``.
+
+    ``loss`` is a key of :data:`LOSS_DERIVATIVES` (a ``loss`` mutation replaces it).
+    ``update(name, grad, W)`` gives the first step's update of ``W`` (``after_update`` only).
+    """
+    zs, outs = forward(params, activations, x)
+    inputs = [x, *outs[:-1]]
+    key = mutation.loss if mutation.kind == "loss" else loss
+    g = LOSS_DERIVATIVES[key][1](outs[-1], y)
+    grads: dict[str, Array] = {}
+    deltas: list[Array] = [np.empty(0)] * len(params)
+    for i in reversed(range(len(params))):
+        kind = mutation.derivative_kind(i, activations[i])
+        delta = g * derivative(activations[i], zs[i], outs[i], kind)
+        deltas[i] = delta
+        grads[f"W{i}"] = inputs[i].T @ delta
+        grads[f"b{i}"] = delta.sum(axis=0, keepdims=True)
+        W = params[i][0]
+        if mutation.kind == "after_update" and mutation.layer in (-1, i - 1):
+            if update is None:
+                raise ValueError("the after_update mutation needs the update rule")
+            W = W - update(f"W{i}", grads[f"W{i}"], W)
+        g = delta @ W.T
+    return grads, deltas
+
+
+@dataclass(frozen=True)
+class OptConfig:
+    """An SGD configuration (``handnet.optim.SGD``'s meaning) plus the variants hypotheses need.
+
+    ``weight_momentum=False`` leaves the weights out of momentum (or, the same thing, resets
+    their buffer every step).
+    """
+
+    lr: float
+    momentum: float = 0.0
+    style: str = "classic"
+    bias_momentum: bool = True
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    weight_momentum: bool = True
+
+    def uses_momentum(self, name: str) -> bool:
+        if self.momentum == 0:
+            return False
+        return self.bias_momentum if name.startswith("b") else self.weight_momentum
+
+    def first_step_scale(self, name: str) -> float:
+        """The first step from zero buffers is ``lr * s * (g + wd * p)``; this is ``s``."""
+        return 1.0 + self.momentum if self.nesterov and self.uses_momentum(name) else 1.0
+
+
+def step_lr(lr0: float, lr_epoch: int, factor: float, shift: int = 0) -> Callable[[int], float]:
+    """``lr(t) = lr0 * factor ** ((t + shift) // lr_epoch)`` (repeated multiplication, as
+    StepLR); ``shift=+1`` decays one step early, ``-1`` one step late."""
+
+    def lr_at(t: int) -> float:
+        lr = lr0
+        if lr_epoch > 0:
+            for _ in range(max(t + shift, 0) // lr_epoch):
+                lr *= factor
+        return lr
+
+    return lr_at
+
+
+def trajectory(
+    params: Params,
+    activations: Sequence[str],
+    loss: str,
+    batches: Sequence[tuple[Array, Array]],
+    opt: OptConfig,
+    lr_at: Callable[[int], float],
+    trainable: Collection[str] | None = None,
+) -> list[dict[str, Array]]:
+    """The update ``p_{t-1} - p_t`` of every parameter at every step ``t`` (one per batch);
+    parameters not in ``trainable`` (when given: biases of a network without them) stay."""
+    current = {}
+    for i, (W, b) in enumerate(params):
+        current[f"W{i}"], current[f"b{i}"] = W.astype(np.float64), b.astype(np.float64)
+    buffers: dict[str, Array] = {}
+    updates = []
+    n = len(params)
+    for t, (x, y) in enumerate(batches):
+        lr = lr_at(t)
+        layers = [(current[f"W{i}"], current[f"b{i}"]) for i in range(n)]
+        grads, _ = backward(layers, activations, x, y, loss)
+        step = {}
+        for name, p in current.items():
+            if trainable is not None and name not in trainable:
+                continue
+            g = grads[name] + opt.weight_decay * p if opt.weight_decay else grads[name]
+            if not opt.uses_momentum(name):
+                u = lr * g
+            elif opt.style == "torch":
+                v = g if name not in buffers else opt.momentum * buffers[name] + g
+                buffers[name] = v
+                u = lr * (g + opt.momentum * v) if opt.nesterov else lr * v
+            else:
+                v = lr * g if name not in buffers else opt.momentum * buffers[name] + lr * g
+                buffers[name] = v
+                u = lr * g + opt.momentum * v if opt.nesterov else v
+            step[name] = u
+        for name, u in step.items():
+            current[name] = current[name] - u
+        updates.append(step)
+    return updates

@@ -1,0 +1,107 @@
+"""The twin's training loop, mirroring ``handnet.train`` step for step.
+
+One epoch ``e`` over the batch order handnet used (passed in, never re-drawn)::
+
+    for each batch in order:
+        optimizer.zero_grad()
+        loss(model(x_b), y_b).backward()     # autograd: the gradients ...
+        optimizer.step()                     # ... then the update
+    record(history)                          # training loss, accuracy, the lr that was used
+    scheduler.step()                         # StepLR, after the epoch's updates (torch's order)
+
+so the lr during epoch ``e`` is ``lr0 * gamma ** (e // step_size)``, handnet's ``lr_at(e)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from handnet.train import History, Run
+from reference.losses import get_torch_loss, per_sample
+from reference.network import TwinNet, to_torch
+from reference.optim import optimizer_like
+from reference.schedule import current_lr, scheduler_like
+
+Array = NDArray[np.floating]
+
+
+@dataclass
+class TwinRun:
+    """The torch side of a run: model, optimiser, scheduler, loss name and training data."""
+
+    model: TwinNet
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    loss: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    batch_size: int  # 0 means full batch
+    history: History = field(default_factory=History)
+
+
+def build_twin(run: Run) -> TwinRun:
+    """The twin of a handnet ``run`` that has not trained yet: same weights, optimiser, schedule."""
+    if run.history.loss or run.optimizer.buffers:
+        raise ValueError("the twin must be built before the run's first epoch")
+    model = to_torch(run.network)
+    opt = optimizer_like(model, run.optimizer)
+    dtype = model.linears[0].weight.dtype
+    return TwinRun(
+        model=model,
+        optimizer=opt,
+        scheduler=scheduler_like(opt, run.schedule),
+        loss=run.loss.name,
+        x_train=torch.as_tensor(run.data.x_train, dtype=dtype),
+        y_train=torch.as_tensor(run.data.y_train, dtype=dtype),
+        batch_size=run.config.batch_size,
+    )
+
+
+def train_epoch(twin: TwinRun, order: Array) -> None:
+    """One pass over the training set in ``order`` (the indices handnet used)."""
+    loss_fn = get_torch_loss(twin.loss)
+    idx_all = torch.as_tensor(np.asarray(order, dtype=np.int64))
+    batch = twin.batch_size or len(idx_all)
+    for start in range(0, len(idx_all), batch):
+        idx = idx_all[start : start + batch]
+        twin.optimizer.zero_grad()
+        loss_fn(twin.model(twin.x_train[idx]), twin.y_train[idx]).backward()
+        twin.optimizer.step()
+
+
+def record(twin: TwinRun) -> None:
+    """Append the epoch's training loss (mean per-sample loss), accuracy and lr to the history."""
+    with torch.no_grad():
+        y_hat = twin.model(twin.x_train)
+        twin.history.loss.append(float(per_sample(twin.loss, y_hat, twin.y_train).mean()))
+        twin.history.train_accuracy.append(
+            float(((y_hat > 0.5) == (twin.y_train > 0.5)).double().mean())
+        )
+    twin.history.lr.append(current_lr(twin.optimizer))
+
+
+def run_epoch(twin: TwinRun, order: Array) -> None:
+    """Train one epoch, record it, then step the scheduler (torch's documented order)."""
+    train_epoch(twin, order)
+    record(twin)
+    twin.scheduler.step()
+
+
+def train(twin: TwinRun, orders: Iterable[Array]) -> History:
+    """One epoch per batch order in ``orders``."""
+    for order in orders:
+        run_epoch(twin, order)
+    return twin.history
+
+
+def predict(model: TwinNet, x: Array) -> Array:
+    """Class labels (0.0 or 1.0): output above 0.5, as ``handnet.train.predict``."""
+    dtype = model.linears[0].weight.dtype
+    with torch.no_grad():
+        y_hat = model(torch.as_tensor(x, dtype=dtype))
+    return (y_hat > 0.5).double().numpy()

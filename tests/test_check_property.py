@@ -1,0 +1,81 @@
+"""No false alarms: correct user-style networks, in every layout, pass ``check`` (exit 0).
+
+Networks, optimisers and schedules come from the suite's strategies (``reference.strategies``);
+the layouts vary over everything the adapter protocol covers: weights (in, out) or (out, in),
+samples as rows or columns, biases as rows, columns, vectors, folded into the weight or absent,
+parameters as attributes, a list or a dict, gradients returned or in-place steps (updating in
+place or rebinding), over several steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from check_planted import Layout, Opt, PlantedNet
+from hypothesis import given
+from hypothesis import strategies as st
+from support import examples
+
+from handnet.adapter import Adapter
+from reference.check import check
+from reference.strategies import (
+    LOSS_NAMES,
+    NetSpec,
+    OptSpec,
+    ScheduleSpec,
+    network_specs,
+    optimizer_specs,
+    schedule_specs,
+)
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> Layout:
+    return Layout(
+        weight=draw(st.sampled_from(("in_out", "out_in"))),
+        bias=draw(st.sampled_from(("row", "column", "vector", "folded", "none"))),
+        inputs=draw(st.sampled_from(("rows", "columns"))),
+        container=draw(st.sampled_from(("attrs", "list", "dict"))),
+        mode=draw(st.sampled_from(("gradients", "train_step"))),
+        rebind=draw(st.booleans()),
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    net: NetSpec
+    loss: str
+    layout: Layout
+    opt: OptSpec
+    schedule: ScheduleSpec
+    batch: int
+    steps: int
+    seed: int
+
+    def adapter(self) -> Adapter:
+        built = self.net.build()
+        initial = [(layer.parameters["W"], layer.parameters["b"]) for layer in built.layers]
+        opt = Opt(self.opt.lr, self.opt.momentum, self.opt.style, self.opt.bias_momentum,
+                  self.opt.nesterov, self.opt.weight_decay, self.schedule.lr_epoch,
+                  self.schedule.lr_gamma)
+        return PlantedNet(self.net.sizes, self.net.activations, self.loss, self.layout, opt,
+                          dtype=np.dtype(self.net.dtype).type, initial=initial).adapter()
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    loss = draw(st.sampled_from(LOSS_NAMES))
+    net = draw(network_specs(max_depth=4, max_width=8,
+                             output_activation="sigmoid" if loss == "bce" else None))
+    layout = draw(layouts())
+    steps = draw(st.integers(1, 5)) if layout.mode == "train_step" else 1
+    return Case(net, loss, layout, draw(optimizer_specs()), draw(schedule_specs()),
+                draw(st.integers(1, 16)), steps, draw(st.integers(0, 2**16)))
+
+
+@examples(200)
+@given(case=cases())
+def test_correct_networks_raise_no_false_alarm(case: Case) -> None:
+    report = check(case.adapter, batch=case.batch, steps=case.steps, seed=case.seed)
+    assert report.exit_code == 0, report.to_text()

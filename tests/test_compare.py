@@ -1,0 +1,80 @@
+"""The comparison module and the tolerance policy: records, tables, and the policy's numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from reference.compare import MismatchError, assert_matches_reference, compare, format_table
+from reference.tolerance import C, fd_tolerance, rtol_constant, tolerance
+
+
+def test_policy_numbers_follow_from_eps_and_steps() -> None:
+    assert C == rtol_constant(5, 128) == 256
+    for dtype in (np.float64, np.float32):
+        eps = float(np.finfo(dtype).eps)
+        assert tolerance(dtype).rtol == C * eps
+        assert tolerance(dtype, steps=9).rtol == 10 * C * eps
+    assert tolerance(np.float32).rtol / tolerance(np.float64).rtol == 2.0**29
+    assert 1e-8 < fd_tolerance().rtol < 1e-7
+    with pytest.raises(ValueError, match="float16"):
+        tolerance(np.float16)
+
+
+def test_records_measure_normwise_error_and_point_at_the_worst_element() -> None:
+    expected = {"W0": np.array([[1.0, -4.0], [2.0, 0.5]]), "b0": np.zeros((1, 2))}
+    actual = {"W0": expected["W0"] + np.array([[0.0, 0.0], [0.0, 1e-3]]), "b0": np.zeros((1, 2))}
+    w, b = compare(actual, expected, 1e-6)
+    assert (w.name, w.shape, w.worst_index, w.ok) == ("W0", (2, 2), (1, 1), False)
+    assert math.isclose(w.max_abs_error, 1e-3, rel_tol=1e-9)
+    assert math.isclose(w.max_rel_error, 1e-3 / 4.0, rel_tol=1e-9)
+    assert (b.max_abs_error, b.max_rel_error, b.ok) == (0.0, 0.0, True)
+    json.dumps([r.to_dict() for r in (w, b)], allow_nan=False)
+
+
+def test_an_extra_scale_widens_only_its_own_array() -> None:
+    expected = {"a": np.array([1e-9]), "b": np.array([1e-9])}
+    actual = {"a": np.array([2e-9]), "b": np.array([2e-9])}
+    a, b = compare(actual, expected, 1e-6, scales={"a": 1.0})
+    assert a.ok and not b.ok
+
+
+def test_missing_nan_and_shape_mismatches_fail_with_a_note() -> None:
+    expected = {"W0": np.ones((2, 2)), "b0": np.ones((1, 2)), "W1": np.ones(3)}
+    actual = {"W0": np.array([[1.0, np.nan], [1.0, 1.0]]), "b0": np.ones((2, 1)),
+              "extra": np.ones(1)}
+    records = {r.name: r for r in compare(actual, expected, 1e-3)}
+    assert not any(r.ok for r in records.values())
+    assert records["W0"].max_abs_error == math.inf and records["W0"].worst_index == (0, 1)
+    assert "shape" in records["b0"].note
+    assert "missing" in records["W1"].note and "not in expected" in records["extra"].note
+    json.dumps([r.to_dict() for r in records.values()], allow_nan=False)
+
+
+def test_failure_message_is_a_table_worst_first_naming_the_parameter() -> None:
+    rng = np.random.default_rng(0)
+    expected = {f"{k}{i}": rng.standard_normal((3, 2)) for i in range(3) for k in "Wb"}
+    actual = {k: v.copy() for k, v in expected.items()}
+    actual["W1"][2, 1] *= 1.01
+    actual["b2"][0, 0] += 1e-9
+    with pytest.raises(MismatchError) as info:
+        assert_matches_reference(actual, expected, what="gradients")
+    message = str(info.value)
+    lines = message.strip().splitlines()
+    assert "differ from the reference in W1, b2" in lines[0]
+    assert lines[1].split()[:5] == ["parameter", "shape", "max", "abs", "err"]
+    assert lines[3].startswith("W1 ") and "MISMATCH" in lines[3]
+    assert lines[4].startswith("b2 ") and "MISMATCH" in lines[4]
+    assert all(line.endswith("ok") for line in lines[5:])
+    assert [r.name for r in info.value.records if not r.ok] == ["W1", "b2"]
+    assert format_table(info.value.records).count("\n") == len(expected) + 1
+
+
+def test_matching_arrays_pass_and_return_their_records() -> None:
+    expected = {"x": np.linspace(-1, 1, 7)}
+    actual = {"x": expected["x"] * (1 + 10 * np.finfo(float).eps)}
+    records = assert_matches_reference(actual, expected)
+    assert records[0].ok and records[0].max_rel_error > 0

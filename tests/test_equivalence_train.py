@@ -1,0 +1,105 @@
+"""The training loop: ``handnet.train`` against the twin's torch loop over the same batch order,
+for several epochs -- weights, recorded losses, lr and predictions, epoch by epoch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from hypothesis import given, reject
+from support import examples
+
+from handnet.config import Config
+from handnet.train import Run, build, epoch_order, predict, train
+from reference import strategies as S
+from reference.compare import assert_matches_reference
+from reference.harness import (
+    MAX_AMPLIFICATION,
+    deviation,
+    perturb_,
+    perturbation_size,
+    predictions_agree,
+)
+from reference.network import handnet_parameters
+from reference.scales import forward_scale, loss_scale
+from reference.tolerance import tolerance
+from reference.train import TwinRun, build_twin, run_epoch
+
+
+def snapshot(twin: TwinRun, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, Any]:
+    with torch.no_grad():
+        out = {name: twin.model(torch.tensor(x)).numpy() for name, x in
+               (("train", x_train), ("test", x_test))}
+    return {"params": handnet_parameters(twin.model), "out": out,
+            "scale": {"train": forward_scale(twin.model, x_train),
+                      "test": forward_scale(twin.model, x_test)}}
+
+
+def check_training(config: Config) -> None:
+    """Twin first (and a perturbed twin: reject chaotic runs), then handnet against it."""
+    probe_run = build(config)  # an identical run: its shuffle generator gives the same orders
+    orders = [epoch_order(probe_run) for _ in range(config.epochs)]
+    data = probe_run.data
+    twin, probe = build_twin(build(config)), build_twin(build(config))
+    delta = perturbation_size(np.dtype(np.float64))
+    perturb_(probe.model, delta)
+    snapshots = []
+    for order in orders:
+        run_epoch(twin, order)
+        run_epoch(probe, order)
+        amplification = deviation(handnet_parameters(twin.model),
+                                  handnet_parameters(probe.model)) / delta
+        if not amplification <= MAX_AMPLIFICATION:
+            reject()  # chaotic training: outside the tolerance policy's assumptions
+        snapshots.append(snapshot(twin, data.x_train, data.x_test))
+
+    run = build(config)
+    n = len(run.data.x_train)
+    steps_per_epoch = math.ceil(n / (config.batch_size or n))
+
+    def on_epoch_end(epoch: int, order: np.ndarray, run: Run) -> None:
+        assert np.array_equal(order, orders[epoch]), "handnet used another batch order"
+        snap, steps = snapshots[epoch], (epoch + 1) * steps_per_epoch
+        tol = tolerance(np.float64, steps)
+        assert_matches_reference({k: v.copy() for k, v in run.network.parameters.items()},
+                                 snap["params"], steps=steps, what=f"weights after epoch {epoch}")
+        y, out, s_out = run.data.y_train, snap["out"]["train"], snap["scale"]["train"]
+        # history loss: the mean per-sample loss over the training set
+        sensitivity_loss = "mse" if config.loss == "half-sse" else config.loss
+        factor = 0.5 * y.shape[1] if config.loss == "half-sse" else 1.0
+        l_scale = factor * loss_scale(sensitivity_loss, out, y, s_out, twin.history.loss[epoch])
+        assert_matches_reference(
+            {"loss": np.array(run.history.loss[-1]), "lr": np.array(run.history.lr[-1])},
+            {"loss": np.array(twin.history.loss[epoch]), "lr": np.array(twin.history.lr[epoch])},
+            steps=steps, scales={"loss": l_scale}, what=f"history of epoch {epoch}")
+        margin = tol.rtol * (np.abs(out) + s_out)
+        if not np.any(np.abs(out - 0.5) <= margin):
+            assert run.history.train_accuracy[-1] == twin.history.train_accuracy[epoch]
+        test_out = snap["out"]["test"]
+        test_margin = tol.rtol * (np.abs(test_out) + snap["scale"]["test"])
+        assert predictions_agree(predict(run.network, run.data.x_test), test_out, test_margin), (
+            f"test predictions differ after epoch {epoch}")
+
+    train(run, on_epoch_end)
+    assert len(run.history.loss) == len(twin.history.loss) == config.epochs
+
+
+@examples(40)
+@given(config=S.configs(batch_size="per-sample"))
+def test_per_sample_training_equals_the_torch_loop(config: Config) -> None:
+    """The seed's granularity: one update per sample, several epochs, any optimiser/schedule."""
+    check_training(config)
+
+
+@examples(40)
+@given(config=S.configs(batch_size="mini-batch"))
+def test_mini_batch_training_equals_the_torch_loop(config: Config) -> None:
+    check_training(config)
+
+
+@examples(20)
+@given(config=S.configs(batch_size="full"))
+def test_full_batch_training_equals_the_torch_loop(config: Config) -> None:
+    check_training(config)
