@@ -35,7 +35,7 @@ from handnet.train import Run, train_epoch
 SIZES = [4, 4, 4, 4]
 DEFAULTS: dict[str, Any] = {
     "activation": "sigmoid", "loss": "half-sse", "lr": 0.1, "momentum": 0.9,
-    "lr_epoch": 2, "lr_gamma": 0.5, "batch": 4,
+    "lr_epoch": 2, "lr_gamma": 0.5, "batch": 4, "nesterov": False, "weight_decay": 0.0,
 }
 
 
@@ -66,10 +66,12 @@ def adapter() -> Adapter:
         hidden=tuple(SIZES[1:-1]), activation=s["activation"], loss=s["loss"], lr=s["lr"],
         momentum=s["momentum"], momentum_style="classic", bias_momentum=False,
         lr_epoch=s["lr_epoch"], lr_gamma=s["lr_gamma"], batch_size=0, seed=0,
+        nesterov=s["nesterov"], weight_decay=s["weight_decay"],
     )
     net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
     optimizer = SGD(lr=config.lr, momentum=config.momentum, style="classic",
-                    bias_momentum=False)
+                    bias_momentum=False, nesterov=config.nesterov,
+                    weight_decay=config.weight_decay)
     schedule = StepDecay(config.lr, config.lr_epoch, config.effective_lr_gamma)
     empty = np.zeros((1, SIZES[0]))
     run = Run(config, net, optimizer, schedule, get_loss(config.loss),
@@ -95,6 +97,8 @@ def adapter() -> Adapter:
         momentum=config.momentum,
         momentum_style="classic",
         bias_momentum=False,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
         lr_epoch=config.lr_epoch,
         lr_gamma=config.effective_lr_gamma,
         batch=s["batch"],

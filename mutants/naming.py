@@ -34,9 +34,12 @@ def scored(mutant: Mutant) -> bool:
     return mutant.parameter != "-"
 
 
-def score_check(mutant: Mutant, tree: Path, run: Runner) -> CheckOutcome:
-    argv = [sys.executable, "-m", "handnet", "check", "mutants/handnet_adapter.py",
-            *CHECK_ARGS, "--json", "-"]
+ADAPTER = "mutants/handnet_adapter.py"
+
+
+def score_check(mutant: Mutant, tree: Path, run: Runner, adapter: str = ADAPTER) -> CheckOutcome:
+    """Run the check tool on ``adapter`` in ``tree`` (the mutant's copy) and score it."""
+    argv = [sys.executable, "-m", "handnet", "check", adapter, *CHECK_ARGS, "--json", "-"]
     code, out, seconds = run(argv, {"HANDNET_MUTANT_ADAPTER": json.dumps(mutant.adapter)})
     if code == 0:
         return CheckOutcome("(everything matches)", False, seconds)

@@ -38,15 +38,28 @@ if __package__ in (None, ""):  # run as a script: make the tree importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mutants.catalogue import Mutant, load  # noqa: E402
-from mutants.naming import CheckOutcome, score_check, scored  # noqa: E402
+from mutants.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache",
            "__pycache__"}
-# The suite run against every mutant, chosen by measurement (docs/mutants.md): the whole of
-# tests/ under the ci profile, cheap unit tests first so that most mutants die in seconds.
-# The apply test is left out: on a patched copy it fails by design.
-PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "--ignore=tests/test_mutants_apply.py"]
+# The suite run against every mutant, chosen by measurement (docs/mutants.md): the equivalence
+# suite under the ci profile, files in the order that kills most mutants soonest, then the
+# properties added to kill former survivors.  Hypothesis does not shrink, and a few
+# strong, cheap tests go first (pytest_plugin.py).
+SUITE = [
+    "tests/test_equivalence_fd.py",
+    "tests/test_equivalence_forward.py",
+    "tests/test_equivalence_gradients.py",
+    "tests/test_equivalence_optim.py",
+    "tests/test_equivalence_schedule.py",
+    "tests/test_equivalence_train.py",
+    "tests/test_equivalence_saturation.py",
+]
+KILLERS = "tests/test_mutant_killers.py"  # properties that killed former survivors, if any
+# The apply test fails on a patched copy by design, so it never counts as a kill.
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutants.pytest_plugin",
+               "--ignore=tests/test_mutants_apply.py"]
 SANITY_MARKER = "MUTANT-SANITY-MARKER"
 SANITY = Mutant(
     id="(sanity)",
@@ -135,9 +148,10 @@ def classify(code: int | None, output: str, timeout: float) -> tuple[str, str]:
     return "error", f"pytest exit {code}: {tail[0][:80]}"
 
 
-def run_mutant(mutant: Mutant | None, tests: Sequence[str], timeout: float, check: bool,
+def run_mutant(mutant: Mutant | None, tests: Sequence[str], timeout: float, check: str | None,
                keep: bool) -> Outcome:
-    """Copy, patch (``None``: the unpatched baseline), run the suite, then the check tool."""
+    """Copy, patch (``None``: the unpatched baseline), run the suite, then the check tool on the
+    adapter ``check`` (a path in the tree; ``None``: no check)."""
     shown = mutant or Mutant("(baseline)", "-", "-", "+", "control: the unpatched tree", "-", "-")
     tmp = Path(tempfile.mkdtemp(prefix="handnet-mutant-"))
     try:
@@ -150,7 +164,7 @@ def run_mutant(mutant: Mutant | None, tests: Sequence[str], timeout: float, chec
         outcome = Outcome(shown, status, first, seconds, out)
         if check and mutant is not None and mutant is not SANITY and scored(mutant):
             outcome.check = score_check(
-                mutant, tree, lambda a, env: run_in(tree, a, timeout, env)
+                mutant, tree, lambda a, env: run_in(tree, a, timeout, env), check
             )
         return outcome
     finally:
@@ -177,9 +191,7 @@ def imports_from_copy() -> str:
 
 
 def has_check_tool() -> bool:
-    return (ROOT / "handnet" / "commands" / "check.py").is_file() and (
-        ROOT / "mutants" / "handnet_adapter.py"
-    ).is_file()
+    return (ROOT / "handnet" / "commands" / "check.py").is_file()
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
@@ -197,14 +209,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("ids", nargs="*", help="run only these mutants (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per suite run")
-    parser.add_argument("--tests", nargs="+", default=["tests"], help="what pytest runs")
+    parser.add_argument("--tests", nargs="+", default=None,
+                        help="what pytest runs (default: the equivalence suite, SUITE)")
     parser.add_argument("--no-check", action="store_true", help="skip the handnet check scoring")
+    parser.add_argument("--adapter", default=ADAPTER,
+                        help=f"the adapter handnet check runs on (default {ADAPTER})")
     parser.add_argument("--no-controls", action="store_true", help="skip baseline and sanity")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
+    tests = args.tests or SUITE + ([KILLERS] if (ROOT / KILLERS).exists() else [])
+    missing = [t for t in tests if not (ROOT / t.split("::")[0]).exists()]
+    if missing:
+        parser.error(f"no such test files: {', '.join(missing)}")
     mutants = load()
     for m in mutants:  # fail fast, before any copying, if a patch no longer applies
         m.patched((ROOT / m.file).read_text())
@@ -213,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown mutant ids: {', '.join(unknown)}")
         mutants = [m for m in mutants if m.id in args.ids]
-    check = has_check_tool() and not args.no_check
+    if not (ROOT / args.adapter).is_file():
+        parser.error(f"no adapter {args.adapter}")
+    check = args.adapter if has_check_tool() and not args.no_check else None
 
     jobs: list[Callable[[], Outcome]] = []
     if not args.no_controls:
@@ -222,10 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"control failed: {problem}", file=sys.stderr)
             return 2
         # the baseline is the longest job: start it first
-        jobs.append(lambda: run_mutant(None, args.tests, args.timeout, False, args.keep))
-        jobs.append(lambda: run_mutant(SANITY, args.tests, args.timeout, False, args.keep))
+        jobs.append(lambda: run_mutant(None, tests, args.timeout, None, args.keep))
+        jobs.append(lambda: run_mutant(SANITY, tests, args.timeout, None, args.keep))
     jobs += [
-        (lambda m=m: run_mutant(m, args.tests, args.timeout, check, args.keep))  # type: ignore[misc]
+        (lambda m=m: run_mutant(m, tests, args.timeout, check, args.keep))  # type: ignore[misc]
         for m in mutants
     ]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -261,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nnamed right: {right}/{len(named)}"
               + (f" ({unscored} mutant(s) in the twin itself not scored)" if unscored else ""))
     else:
-        print("\n(handnet check not scored: no check command or no adapter)")
+        print("\n(handnet check not scored: no check command, or --no-check)")
 
     elapsed = time.perf_counter() - start
     print(f"total {elapsed:.0f} s with {args.jobs} workers")

@@ -20,9 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _catalogue() -> ModuleType:
+def _load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "_mutant_catalogue", ROOT / "mutants" / "catalogue.py"
+        f"_mutants_{Path(name).stem}", ROOT / "mutants" / name
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -31,7 +31,7 @@ def _catalogue() -> ModuleType:
     return module
 
 
-CATALOGUE = _catalogue()
+CATALOGUE = _load("catalogue.py")
 MUTANTS = CATALOGUE.load()
 
 
@@ -68,3 +68,11 @@ def test_a_patch_that_no_longer_applies_is_an_error() -> None:
     twice = CATALOGUE.Mutant("twice", "x.py", "a", "b", "d", "W0", "p")
     with pytest.raises(CATALOGUE.MutantError, match="occurs 2 times"):
         twice.patched("a a")
+
+
+def test_the_tests_run_first_in_mutant_runs_exist() -> None:
+    # mutants/pytest_plugin.py puts these first; a renamed test would silently slow every run
+    plugin = _load("pytest_plugin.py")
+    for nodeid in plugin.FIRST:
+        path, name = nodeid.split("::")
+        assert f"def {name}(" in (ROOT / path).read_text(), f"{nodeid} does not exist"
