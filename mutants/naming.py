@@ -56,11 +56,12 @@ def score_check(mutant: Mutant, tree: Path, run: Runner, adapter: str = ADAPTER)
 
 
 def start_here(report: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The report's "start here" parameter and the kinds of its findings."""
+    """The report's "start here" parameter (canonical name: ``W2``, whatever the adapter calls
+    it) and the kinds of its findings."""
     name = report.get("start_here")
     if name is None:
         return ("forward" if not report.get("forward", {}).get("ok", True) else "(none)"), []
     for rec in report.get("parameters", []):
         if rec.get("name") == name:
-            return str(name), [str(k) for k in rec.get("patterns", [])]
+            return str(rec.get("canonical", name)), [str(k) for k in rec.get("patterns", [])]
     return str(name), []

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the tree importable
@@ -158,10 +158,13 @@ def run_mutant(mutant: Mutant | None, tests: Sequence[str], timeout: float, chec
         tree = copy_tree(tmp)
         if mutant is not None:
             mutant.apply(tree)
-        argv = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
-        code, out, seconds = run_in(tree, argv, timeout)
-        status, first = classify(code, out, timeout)
-        outcome = Outcome(shown, status, first, seconds, out)
+        if tests:
+            argv = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+            code, out, seconds = run_in(tree, argv, timeout)
+            status, first = classify(code, out, timeout)
+            outcome = Outcome(shown, status, first, seconds, out)
+        else:
+            outcome = Outcome(shown, "not run", "", 0.0)
         if check and mutant is not None and mutant is not SANITY and scored(mutant):
             outcome.check = score_check(
                 mutant, tree, lambda a, env: run_in(tree, a, timeout, env), check
@@ -215,12 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--adapter", default=ADAPTER,
                         help=f"the adapter handnet check runs on (default {ADAPTER})")
     parser.add_argument("--no-controls", action="store_true", help="skip baseline and sanity")
+    parser.add_argument("--check-only", action="store_true",
+                        help="only score handnet check (no suite runs, no controls)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     tests = args.tests or SUITE + ([KILLERS] if (ROOT / KILLERS).exists() else [])
+    if args.check_only:
+        tests, args.no_controls = [], True
     missing = [t for t in tests if not (ROOT / t.split("::")[0]).exists()]
     if missing:
         parser.error(f"no such test files: {', '.join(missing)}")
@@ -237,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = args.adapter if has_check_tool() and not args.no_check else None
 
     jobs: list[Callable[[], Outcome]] = []
-    if not args.no_controls:
+    if not args.no_controls and tests:
         problem = imports_from_copy()
         if problem:
             print(f"control failed: {problem}", file=sys.stderr)
@@ -252,58 +259,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         outcomes = list(pool.map(lambda job: job(), jobs))
 
-    controls = [o for o in outcomes if o.mutant.id.startswith("(")]
     results = [o for o in outcomes if not o.mutant.id.startswith("(")]
+    killed = sum(o.status == "killed" for o in results)
+    if tests:
+        report_kills(outcomes)
+    right = report_naming(results) if check else None
+    if not check:
+        print("\n(handnet check not scored: no check command, or --no-check)")
+    elapsed = time.perf_counter() - start
+    print(f"total {elapsed:.0f} s with {args.jobs} workers")
+    if args.json:
+        write_json(Path(args.json), outcomes, killed, right, elapsed)
+    failed_control = control_failure(outcomes)
+    if failed_control:
+        print(f"control failed: {failed_control}", file=sys.stderr)
+        return 2
+    return 0 if args.check_only or killed == len(results) else 1
+
+
+def report_kills(outcomes: list[Outcome]) -> None:
+    """The table of every suite run and the line ``killed K/N``."""
     rows = [[o.mutant.id, o.status, o.first, f"{o.seconds:.1f}"] for o in outcomes]
     print(table(rows, ["mutant", "result", "first test that killed it", "s"]))
-
-    failed_control = ""
-    for c in controls:
-        if c.mutant.id == "(baseline)" and c.status != "survived":
-            failed_control = f"the unpatched tree fails the suite: {c.first}"
-        if c.mutant.id == "(sanity)" and SANITY_MARKER not in c.output:
-            failed_control = "the sanity patch did not show: the copy is not what runs"
+    results = [o for o in outcomes if not o.mutant.id.startswith("(")]
     killed = sum(o.status == "killed" for o in results)
     print(f"\nkilled {killed}/{len(results)}")
     for o in results:
         if o.status != "killed":
             print(f"  {o.status}: {o.mutant.id} ({o.mutant.description}) {o.first}")
 
-    if check:
-        named = [o for o in results if o.check is not None]
-        crows = [[o.mutant.id, o.mutant.parameter, o.mutant.pattern, o.check.named,
-                  "yes" if o.check.right else "no", f"{o.check.seconds:.1f}"]
-                 for o in named if o.check is not None]
-        print()
-        print(table(crows, ["mutant", "planted", "pattern", "handnet check starts at", "right",
-                            "s"]))
-        right = sum(o.check is not None and o.check.right for o in named)
-        unscored = len(results) - len(named)
-        print(f"\nnamed right: {right}/{len(named)}"
-              + (f" ({unscored} mutant(s) in the twin itself not scored)" if unscored else ""))
-    else:
-        print("\n(handnet check not scored: no check command, or --no-check)")
 
-    elapsed = time.perf_counter() - start
-    print(f"total {elapsed:.0f} s with {args.jobs} workers")
-    if args.json:
-        payload = {
-            "killed": killed, "total": len(results), "seconds": round(elapsed, 1),
-            "mutants": [
-                {"id": o.mutant.id, "status": o.status, "first": o.first,
-                 "seconds": round(o.seconds, 1),
-                 "check": None if o.check is None else o.check.__dict__}
-                for o in outcomes
-            ],
-        }
-        tmp_path = Path(args.json + ".tmp")
-        tmp_path.write_text(json.dumps(payload, indent=2) + "\n")
-        os.replace(tmp_path, args.json)
-    if failed_control:
-        print(f"control failed: {failed_control}", file=sys.stderr)
-        return 2
-    return 0 if killed == len(results) else 1
+def report_naming(results: list[Outcome]) -> int:
+    """The table of what handnet check named and the line ``named right: M/N``; returns M."""
+    named = [(o.mutant, o.check) for o in results if o.check is not None]
+    rows = [[m.id, m.parameter, m.pattern, c.named, "yes" if c.right else "no",
+             f"{c.seconds:.1f}"] for m, c in named]
+    print()
+    print(table(rows, ["mutant", "planted", "pattern", "handnet check starts at", "right", "s"]))
+    right = sum(c.right for _, c in named)
+    unscored = len(results) - len(named)
+    print(f"\nnamed right: {right}/{len(named)}"
+          + (f" ({unscored} mutant(s) in the twin itself not scored)" if unscored else ""))
+    return right
 
+
+def control_failure(outcomes: list[Outcome]) -> str:
+    """Why the controls say the results cannot be trusted ('' when they hold)."""
+    for c in outcomes:
+        if c.mutant.id == "(baseline)" and c.status != "survived":
+            return f"the unpatched tree fails the suite: {c.first}"
+        if c.mutant.id == "(sanity)" and SANITY_MARKER not in c.output:
+            return "the sanity patch did not show: the copy is not what runs"
+    return ""
+
+
+def write_json(path: Path, outcomes: list[Outcome], killed: int, right: int | None,
+               elapsed: float) -> None:
+    results = [o for o in outcomes if not o.mutant.id.startswith("(")]
+    payload = {
+        "killed": killed, "total": len(results), "named_right": right,
+        "seconds": round(elapsed, 1),
+        "mutants": [
+            {"id": o.mutant.id, "status": o.status, "first": o.first,
+             "seconds": round(o.seconds, 1),
+             "check": None if o.check is None else asdict(o.check)}
+            for o in outcomes
+        ],
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
 
 if __name__ == "__main__":
     sys.exit(main())
