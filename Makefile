@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m handnet demo --out out/demo
+	@echo
+	@echo "== handnet check examples/per_sample/adapter.py  (a course-style network with a planted bug)"
+	@$(BIN)/python -m handnet check examples/per_sample/adapter.py --steps 4; code=$$?; \
+	  if [ $$code -ne 1 ]; then echo "expected the check to find the planted bug (exit 1), got $$code" >&2; exit 1; fi
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -n 2

@@ -174,6 +174,7 @@ def assert_matches_reference(
     Without ``tol`` the policy's tolerance for the expected arrays' dtype and ``steps`` is used.
     Returns the records when everything matches.
     """
+    __tracebackhide__ = True  # pytest: the failure is the caller's line, not this one
     if tol is None:
         dtypes = [_as_array(e).dtype for e in expected.values()]
         dtype = np.float32 if any(d == np.float32 for d in dtypes) else np.float64

@@ -22,7 +22,7 @@ Array = NDArray[np.floating]
 
 
 def _tensor(model: TwinNet, a: Array, requires_grad: bool = False) -> torch.Tensor:
-    t = torch.tensor(a, dtype=model.linears[0].weight.dtype)
+    t = torch.tensor(a, dtype=model.dtype)
     return t.requires_grad_(requires_grad)
 
 

@@ -49,18 +49,24 @@ class TwinNet(torch.nn.Module):
                 f"{len(linears)} layers but {len(activations)} activations; give one per layer"
             )
         self.linears = torch.nn.ModuleList(linears)
+        self._layers: list[torch.nn.Linear] = list(linears)
         self.activation_names = list(activations)
         self._activations = [get_torch_activation(a) for a in activations]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for linear, act in zip(self.linears, self._activations, strict=True):
+        for linear, act in zip(self._layers, self._activations, strict=True):
             x = act(linear(x))
         return x
 
-    def named_handnet_parameters(self) -> dict[str, torch.nn.Parameter]:
+    @property
+    def dtype(self) -> torch.dtype:
+        """The parameters' dtype (float64 or float32)."""
+        return self._layers[0].weight.dtype
+
+    def named_handnet_parameters(self) -> dict[str, torch.Tensor]:
         """The torch parameters under handnet's names (``W{i}`` is ``weight``, i.e. ``W.T``)."""
-        out: dict[str, torch.nn.Parameter] = {}
-        for i, linear in enumerate(self.linears):
+        out: dict[str, torch.Tensor] = {}
+        for i, linear in enumerate(self._layers):
             out[f"W{i}"] = linear.weight
             out[f"b{i}"] = linear.bias
         return out

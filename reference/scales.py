@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from reference.losses import get_torch_loss
 from reference.network import TwinNet, handnet_parameters
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 
 
 def _derivative_terms(name: str, a: Array, z: Array) -> tuple[Array, Array, Array]:
@@ -66,10 +66,10 @@ def _forward(model: TwinNet, x: Array) -> tuple[list[Array], list[Array], list[A
     params = {k: v.astype(np.float64) for k, v in handnet_parameters(model).items()}
     zs, acts, scales = [], [], []
     s_prev = np.abs(np.asarray(x, dtype=np.float64))
-    info = np.finfo(np.dtype(str(model.linears[0].weight.dtype).removeprefix("torch.")))
+    info = np.finfo(np.dtype(str(model.dtype).removeprefix("torch.")))
     floor = float(info.tiny) / float(info.eps)
     with torch.no_grad():
-        a = torch.tensor(x, dtype=model.linears[0].weight.dtype)
+        a = torch.tensor(x, dtype=model.dtype)
         for i, (linear, act) in enumerate(zip(model.linears, model._activations, strict=True)):
             z = linear(a)
             a = act(z)
@@ -113,7 +113,7 @@ def vjp_scales(model: TwinNet, x: Array, upstream: Array) -> dict[str, Array]:
 def update_scales(model: TwinNet, x: Array, y: Array, loss: str) -> dict[str, Array]:
     """The error scale of every parameter's loss gradient (the twin's ``dL/dy_hat`` taken as the
     exact upstream): what one optimiser step multiplies by ``lr``."""
-    dtype = model.linears[0].weight.dtype
+    dtype = model.dtype
     with torch.no_grad():
         y_hat = model(torch.tensor(x, dtype=dtype))
     p = y_hat.clone().requires_grad_(True)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from handnet.train import Run, predict
+from handnet.train import Indices, Run, predict
 from reference.compare import compare
 from reference.network import handnet_parameters
 from reference.tolerance import tolerance
@@ -38,7 +38,7 @@ class Shadow:
         self.records: list[dict[str, Any]] = []
         self._steps = 0
 
-    def __call__(self, epoch: int, order: Array, run: Run) -> None:
+    def __call__(self, epoch: int, order: Indices, run: Run) -> None:
         run_epoch(self.twin, order)
         n = len(order)
         self._steps += -(-n // (run.config.batch_size or n))

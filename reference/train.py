@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from handnet.train import History, Run
+from handnet.train import History, Indices, Run
 from reference.losses import get_torch_loss, per_sample
 from reference.network import TwinNet, to_torch
 from reference.optim import optimizer_like
@@ -50,7 +50,7 @@ def build_twin(run: Run) -> TwinRun:
         raise ValueError("the twin must be built before the run's first epoch")
     model = to_torch(run.network)
     opt = optimizer_like(model, run.optimizer)
-    dtype = model.linears[0].weight.dtype
+    dtype = model.dtype
     return TwinRun(
         model=model,
         optimizer=opt,
@@ -62,7 +62,7 @@ def build_twin(run: Run) -> TwinRun:
     )
 
 
-def train_epoch(twin: TwinRun, order: Array) -> None:
+def train_epoch(twin: TwinRun, order: Indices) -> None:
     """One pass over the training set in ``order`` (the indices handnet used)."""
     loss_fn = get_torch_loss(twin.loss)
     idx_all = torch.as_tensor(np.asarray(order, dtype=np.int64))
@@ -85,14 +85,14 @@ def record(twin: TwinRun) -> None:
     twin.history.lr.append(current_lr(twin.optimizer))
 
 
-def run_epoch(twin: TwinRun, order: Array) -> None:
+def run_epoch(twin: TwinRun, order: Indices) -> None:
     """Train one epoch, record it, then step the scheduler (torch's documented order)."""
     train_epoch(twin, order)
     record(twin)
     twin.scheduler.step()
 
 
-def train(twin: TwinRun, orders: Iterable[Array]) -> History:
+def train(twin: TwinRun, orders: Iterable[Indices]) -> History:
     """One epoch per batch order in ``orders``."""
     for order in orders:
         run_epoch(twin, order)
@@ -101,7 +101,7 @@ def train(twin: TwinRun, orders: Iterable[Array]) -> History:
 
 def predict(model: TwinNet, x: Array) -> Array:
     """Class labels (0.0 or 1.0): output above 0.5, as ``handnet.train.predict``."""
-    dtype = model.linears[0].weight.dtype
+    dtype = model.dtype
     with torch.no_grad():
         y_hat = model(torch.as_tensor(x, dtype=dtype))
     return (y_hat > 0.5).double().numpy()

@@ -318,3 +318,15 @@ def test_float32_checkpoint_dtype_survives_the_cli(tmp_path: Path,
     path = save(tmp_path / "f32.npz", net32, config)
     code, _, err = cli(capsys, "train", *TINY, "--init-from", str(path))
     assert code == 2 and "float32" in err
+
+
+def test_shadow_reports_the_twin_deviation_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    # A shortened seed run (seed network and optimiser, fewer points and epochs) with the twin
+    # in lockstep: every epoch is recorded and stays within the tolerance policy.
+    code, out, _ = cli(capsys, "train", "--dataset", "chessboard", "--epochs", "3",
+                       "--n-train", "40", "--n-test", "40", "--shadow", "--json", "-")
+    assert code == 0
+    shadow = json.loads(out)["shadow"]
+    assert [r["epoch"] for r in shadow["epochs"]] == [0, 1, 2]
+    assert all(r["within_tolerance"] for r in shadow["epochs"])
+    assert shadow["summary"]["every_epoch_predictions_agree"] is True

@@ -30,13 +30,14 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.train import as_flag
 from handnet.config import Config
-from handnet.train import History, Run, accuracy, build, train
+from handnet.fast import train
+from handnet.train import History, Run, accuracy, build
 
-# Measured on the 2-core dev machine: a per-sample epoch of 1000 points costs about 0.105 s of
-# CPU (one BLAS thread), and a 300-epoch demo took 214 s of CPU in all (training, plots, process
-# start-up), i.e. ~107 s of wall time on 2 idle cores.  250 epochs (~90 s) leaves a margin for
-# a machine that is not idle.  Raise it once a faster engine is behind ``_train_cell``.
-DEMO_EPOCHS = 250
+# The compiled per-sample path (handnet.fast, verified equal to the plain path) costs about
+# 20-45 us per sample on the 2-core dev machine (idle to loaded), so 600 epochs of 1000 points
+# is 12-27 s per cell, three cells per worker.  The seed write-up reports chessboard with
+# momentum at 92% after 600 epochs.  Without numba the plain path (~100 us/sample) is used.
+DEMO_EPOCHS = 600
 SEED_EPOCHS = Config().epochs
 DATASETS = ("linear", "xor", "chessboard")
 OPTIMIZERS = ("sgd", "momentum")

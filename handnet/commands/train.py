@@ -124,6 +124,10 @@ def register(subparsers: Any) -> None:
                           "history) to PATH, or to stdout with '-' (stdout then holds only it)")
     out.add_argument("--quiet", action="store_true",
                      help="no progress lines, bar or summary")
+    out.add_argument("--shadow", action="store_true",
+                     help="train the PyTorch twin (reference/) in lockstep over the same batch "
+                          "order and report the largest weight deviation per epoch (needs torch; "
+                          "the twin's per-sample steps are several times slower than handnet's)")
     p.set_defaults(func=run)
 
 
@@ -366,6 +370,17 @@ def _init_from(run: Run, path: str) -> None:
     run.network = network
 
 
+def _shadow(run: Run) -> Any:
+    """The torch twin's lockstep callback (imported here: handnet itself never needs torch)."""
+    try:
+        from reference.shadow import shadow
+    except ImportError as exc:
+        raise UsageError(
+            f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')"
+        ) from None
+    return shadow(run)
+
+
 def _first_non_finite(values: list[float]) -> int | None:
     return next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
 
@@ -387,10 +402,19 @@ def run(args: argparse.Namespace) -> int:
         _init_from(run_, args.init_from)
 
     progress = Progress(config, verbose)
+    callback: Any = progress
+    twin: Any = None
+    if args.shadow:
+        twin = _shadow(run_)
+
+        def callback(epoch: int, order: Any, r: Run) -> None:
+            twin(epoch, order, r)
+            progress(epoch, order, r)
+
     start = time.perf_counter()
     try:
         with quiet_numerics():
-            train(run_, progress)
+            train(run_, callback)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
@@ -400,6 +424,8 @@ def run(args: argparse.Namespace) -> int:
               f"on (the run diverged; try a smaller --lr)", file=sys.stderr)
 
     extra: dict[str, Any] = {}
+    if twin is not None:
+        extra["shadow"] = {"summary": twin.summary(), "epochs": twin.records}
     if args.save:
         from handnet.checkpoint import save
 
@@ -420,6 +446,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{config.dataset} · {config.optimizer}: test accuracy "
               f"{report['test_accuracy']:.4f}, train accuracy {report['train_accuracy']:.4f}, "
               f"final loss {report['final_loss']:.6g}, {seconds:.1f} s")
+        if twin is not None:
+            summary = twin.summary()
+            agree = "yes" if summary["final_test_predictions_agree"] else "NO"
+            print(f"shadow (torch twin): final max relative weight difference "
+                  f"{summary['final_max_rel_weight_diff']:.3e}, worst over all epochs "
+                  f"{summary['worst_max_rel_weight_diff']:.3e}; "
+                  f"every test prediction agrees: {agree}")
         if "checkpoint" in extra:
             print(f"saved {extra['checkpoint']}")
         if "plots" in extra:

@@ -1,0 +1,223 @@
+"""Timing of one training step (forward + backward + update), float64, threads pinned.
+
+Cases (the torch side lives in ``reference/bench.py``; this module never imports torch):
+
+* ``per-sample``: the seed network 2-100-50-10-1 (sigmoid, half-SSE, classic momentum 0.9 on the
+  weights, plain SGD on the biases, lr 1e-2), batch 1.  handnet's figure is its per-sample path:
+  the compiled one (``handnet.fast``) when available, else the plain one; the time per step is
+  an epoch over 1000 samples divided by 1000.  Also measured: the plain layered path and a
+  straightforward fused NumPy step (``fused_numpy_epoch``: forward, deltas and update in one
+  function of plain array expressions), the baseline of issue 6.
+* ``full-batch-1000``: the same network and optimiser, one step on a batch of 1000.
+* ``wide-1024``: three 1024-wide sigmoid layers (1024 -> 1024 -> 1024 -> 1024, Glorot init),
+  one step on a batch of 1024.
+
+Each figure is the median over ``repeats`` timings of a block of steps, in µs per step.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handnet import fast
+from handnet.config import Config
+from handnet.data import load_dataset
+from handnet.losses import get_loss
+from handnet.network import Network
+from handnet.optim import SGD
+from handnet.train import build, train_epoch
+
+Array = NDArray[np.floating]
+
+SEED_SIZES = (2, 100, 50, 10, 1)
+WIDE_SIZES = (1024, 1024, 1024, 1024)
+LR, MOMENTUM = 1e-2, 0.9
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    sizes: tuple[int, ...]
+    batch: int
+    init: str
+    steps: int  # steps per timed block
+    n: int  # training points
+
+
+CASES = {
+    "per-sample": Case("per-sample", SEED_SIZES, 1, "normal", 1000, 1000),
+    "full-batch-1000": Case("full-batch-1000", SEED_SIZES, 1000, "normal", 10, 1000),
+    "wide-1024": Case("wide-1024", WIDE_SIZES, 1024, "glorot", 1, 1024),
+}
+
+
+def problem(case: Case) -> tuple[Network, NDArray[np.float64], NDArray[np.float64]]:
+    """The case's starting network and its data (x, y), all from seed 0."""
+    rng = np.random.default_rng(0)
+    net = Network.create(list(case.sizes), "sigmoid", init=case.init, rng=rng)
+    if case.sizes[0] == 2:
+        data = load_dataset("chessboard", case.n, 1, seed=0)
+        x, y = data.x_train, data.y_train
+    else:
+        x = rng.standard_normal((case.n, case.sizes[0]))
+        y = rng.uniform(0.0, 1.0, (case.n, case.sizes[-1]))
+    return net, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def median_us(block: Callable[[], None], steps: int, repeats: int) -> float:
+    """Median over ``repeats`` of the time of ``block()`` divided by ``steps``, in µs."""
+    block()  # warm-up (and compilation)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        block()
+        times.append((time.perf_counter() - start) / steps * 1e6)
+    return statistics.median(times)
+
+
+def _seed_optimizer() -> SGD:
+    return SGD(lr=LR, momentum=MOMENTUM, style="classic", bias_momentum=False)
+
+
+def handnet_step(case: Case) -> tuple[Callable[[], None], str]:
+    """A block of ``case.steps`` handnet steps, and which path it uses."""
+    if case.batch == 1:
+        config = Config(dataset="chessboard", optimizer="momentum", n_train=case.n, n_test=1,
+                        hidden=case.sizes[1:-1], epochs=1, print_interval=0)
+        run = build(config)
+        order = np.arange(case.n)
+        if fast.available() and fast.supports(run):
+            return (lambda: fast.train_epoch_fast(run, 0, order)), "fast"
+        return (lambda: train_epoch(run, 0, order)), "plain"
+    net, x, y = problem(case)
+    loss = get_loss("half-sse")
+    opt = _seed_optimizer()
+    params = net.parameters
+    xb, yb = x[: case.batch], y[: case.batch]
+
+    def block() -> None:
+        for _ in range(case.steps):
+            grads, _ = net.backward(loss.gradient(net.forward(xb), yb))
+            opt.step(params, grads)
+
+    return block, "plain"
+
+
+def plain_per_sample_step(steps: int = 200) -> Callable[[], None]:
+    """The plain layered per-sample path over ``steps`` samples."""
+    config = Config(dataset="chessboard", optimizer="momentum", n_train=steps, n_test=1,
+                    epochs=1, print_interval=0)
+    run = build(config)
+    order = np.arange(steps)
+    return lambda: train_epoch(run, 0, order)
+
+
+def fused_numpy_epoch(
+    Ws: list[Array], bs: list[Array], Us: list[Array], x: Array, y: Array, lr: float, m: float
+) -> None:
+    """The straightforward fused per-sample loop for the seed net (4 layers), in place.
+
+    Forward ``a = 1 / (1 + exp(-(a @ W + b)))``, deltas through ``s * (1 - s)``, then classic
+    momentum on the weights (``U = m U + lr dW; W -= U``) and plain SGD on the biases.
+    """
+    W0, W1, W2, W3 = Ws
+    b0, b1, b2, b3 = bs
+    U0, U1, U2, U3 = Us
+    for k in range(len(x)):
+        a0 = x[k : k + 1]
+        a1 = 1.0 / (1.0 + np.exp(-(a0 @ W0 + b0)))
+        a2 = 1.0 / (1.0 + np.exp(-(a1 @ W1 + b1)))
+        a3 = 1.0 / (1.0 + np.exp(-(a2 @ W2 + b2)))
+        a4 = 1.0 / (1.0 + np.exp(-(a3 @ W3 + b3)))
+        d3 = (a4 - y[k : k + 1]) * a4 * (1.0 - a4)
+        d2 = (d3 @ W3.T) * a3 * (1.0 - a3)
+        d1 = (d2 @ W2.T) * a2 * (1.0 - a2)
+        d0 = (d1 @ W1.T) * a1 * (1.0 - a1)
+        U3 *= m
+        U3 += lr * (a3.T @ d3)
+        W3 -= U3
+        b3 -= lr * d3
+        U2 *= m
+        U2 += lr * (a2.T @ d2)
+        W2 -= U2
+        b2 -= lr * d2
+        U1 *= m
+        U1 += lr * (a1.T @ d1)
+        W1 -= U1
+        b1 -= lr * d1
+        U0 *= m
+        U0 += lr * (a0.T @ d0)
+        W0 -= U0
+        b0 -= lr * d0
+
+
+def fused_per_sample_step(steps: int = 200) -> Callable[[], None]:
+    net, x, y = problem(CASES["per-sample"])
+    Ws = [layer.parameters["W"] for layer in net.layers]
+    bs = [layer.parameters["b"] for layer in net.layers]
+    Us = [np.zeros_like(W) for W in Ws]
+    return lambda: fused_numpy_epoch(Ws, bs, Us, x[:steps], y[:steps], LR, MOMENTUM)
+
+
+@contextmanager
+def numpy_threads(n: int) -> Iterator[None]:
+    """Pin NumPy's BLAS to ``n`` threads (threadpoolctl), if threadpoolctl is installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=n):
+        yield
+
+
+TorchTimer = Callable[[str, int, int], float]
+
+
+def run_bench(
+    cases: list[str], threads: list[int], repeats: int, torch_us: TorchTimer | None,
+    log: Callable[[str], None] = lambda s: None,
+) -> list[dict[str, Any]]:
+    """Every case at every thread count; ``torch_us(case, threads, repeats)`` times the twin."""
+    rows = []
+    for t in threads:
+        for name in cases:
+            case = CASES[name]
+            with numpy_threads(t):
+                block, engine = handnet_step(case)
+                ours = median_us(block, case.steps, repeats)
+                row: dict[str, Any] = {"name": name, "threads": t, "handnet_us": ours,
+                                       "handnet_engine": engine}
+                if name == "per-sample":
+                    row["handnet_plain_us"] = median_us(plain_per_sample_step(), 200, repeats)
+                    row["numpy_fused_us"] = median_us(fused_per_sample_step(), 200, repeats)
+                    row["fused_ratio"] = ours / row["numpy_fused_us"]
+            theirs = torch_us(name, t, repeats) if torch_us is not None else None
+            row["torch_us"] = theirs
+            row["ratio"] = ours / theirs if theirs else None
+            rows.append(row)
+            log(format_row(row))
+    return rows
+
+
+def format_row(row: dict[str, Any]) -> str:
+    torch_s = f"{row['torch_us']:12.1f}" if row["torch_us"] is not None else f"{'-':>12}"
+    ratio_s = f"{row['ratio']:7.3f}" if row["ratio"] is not None else f"{'-':>7}"
+    extra = ""
+    if "numpy_fused_us" in row:
+        extra = (f"  plain {row['handnet_plain_us']:.1f} µs, fused NumPy "
+                 f"{row['numpy_fused_us']:.1f} µs (handnet/fused {row['fused_ratio']:.3f})")
+    return (f"{row['name']:<16} {row['threads']:>7} {row['handnet_us']:12.1f} {torch_s} "
+            f"{ratio_s}  {row['handnet_engine']}{extra}")
+
+
+TABLE_HEADER = (f"{'case':<16} {'threads':>7} {'handnet µs':>12} {'torch µs':>12} "
+                f"{'ratio':>7}  engine")
