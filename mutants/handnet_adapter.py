@@ -4,7 +4,8 @@
 the tree and scores whether the tool names the planted bug.  The adapter goes through handnet's
 real training path — ``handnet.train.train_epoch`` on a one-batch data set, i.e. forward, the
 loss gradient, backward, then ``SGD.step`` at the schedule's lr — so bugs anywhere in that path
-(layers, activations, losses, network, optimiser, schedule, training loop) are in reach.
+(layers, activations, losses, network, optimiser, schedule, training loop; the compiled kernel
+with ``fast``) are in reach.
 
 The network is 4-4-4-4 (three square layers): a square layer is where a transposed gradient or
 another layer's weights still have the right shape, i.e. where those bugs go unnoticed in real
@@ -12,7 +13,8 @@ code.  The seed's optimiser conventions: classic momentum 0.9 on the weights onl
 the biases, lr multiplied by ``1 - lr_gamma`` every ``lr_epoch`` epochs.
 
 ``HANDNET_MUTANT_ADAPTER`` (JSON) overrides any of ``DEFAULTS`` (activation, loss, lr_gamma,
-batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.
+batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.  With
+``fast`` the step is ``handnet.fast.train_epoch_fast``, the compiled per-sample kernel (batch 1).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from handnet.adapter import Adapter, Layer
 from handnet.config import Config
 from handnet.data import Dataset
+from handnet.fast import train_epoch_fast
 from handnet.losses import get_loss
 from handnet.network import Network
 from handnet.optim import SGD
@@ -36,6 +39,7 @@ SIZES = [4, 4, 4, 4]
 DEFAULTS: dict[str, Any] = {
     "activation": "sigmoid", "loss": "half-sse", "lr": 0.1, "momentum": 0.9,
     "lr_epoch": 2, "lr_gamma": 0.5, "batch": 4, "nesterov": False, "weight_decay": 0.0,
+    "fast": False,
 }
 
 
@@ -65,7 +69,7 @@ def adapter() -> Adapter:
     config = Config(
         hidden=tuple(SIZES[1:-1]), activation=s["activation"], loss=s["loss"], lr=s["lr"],
         momentum=s["momentum"], momentum_style="classic", bias_momentum=False,
-        lr_epoch=s["lr_epoch"], lr_gamma=s["lr_gamma"], batch_size=0, seed=0,
+        lr_epoch=s["lr_epoch"], lr_gamma=s["lr_gamma"], batch_size=1 if s["fast"] else 0, seed=0,
         nesterov=s["nesterov"], weight_decay=s["weight_decay"],
     )
     net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
@@ -84,7 +88,8 @@ def adapter() -> Adapter:
 
     def train_step(x: np.ndarray, y: np.ndarray) -> None:
         run.data = Dataset("check", x, y, x, y)
-        train_epoch(run, epoch[0], np.arange(len(x)))
+        step = train_epoch_fast if s["fast"] else train_epoch
+        step(run, epoch[0], np.arange(len(x)))
 
     return Adapter(
         network=Parameters(net),

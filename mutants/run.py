@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache",
            "__pycache__"}
 # The suite run against every mutant, chosen by measurement (docs/mutants.md): the equivalence
-# suite under the ci profile, files in the order that kills most mutants soonest, then the
+# suite under the ci profile, then the compiled path's equivalence with the plain one, then the
 # properties added to kill former survivors.  Hypothesis does not shrink, and a few
 # strong, cheap tests go first (pytest_plugin.py).
 SUITE = [
@@ -55,6 +55,7 @@ SUITE = [
     "tests/test_equivalence_schedule.py",
     "tests/test_equivalence_train.py",
     "tests/test_equivalence_saturation.py",
+    "tests/test_fast.py",  # the compiled path against the plain one (compiles: ~30 s)
 ]
 KILLERS = "tests/test_mutant_killers.py"  # properties that killed former survivors, if any
 # The apply test fails on a patched copy by design, so it never counts as a kill.
