@@ -41,8 +41,9 @@ from mutants.catalogue import Mutant, load  # noqa: E402
 from mutants.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-           "__pycache__"}
+EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+NUMBA_CACHE = (".nbi", ".nbc")  # compiled-kernel cache files, the only thing kept from __pycache__
+KERNEL = "handnet/_fast_kernel.py"  # mutants here must compile it afresh: they start first
 # The suite run against every mutant, chosen by measurement (docs/mutants.md): the equivalence
 # suite under the ci profile, then the compiled path's equivalence with the plain one, then the
 # properties added to kill former survivors.  Hypothesis does not shrink, and a few
@@ -84,11 +85,19 @@ class Outcome:
 
 
 def copy_tree(dest: Path) -> Path:
-    """Copy the project into ``dest/tree`` (no VCS, venv or caches) and return that path."""
+    """Copy the project into ``dest/tree`` (no VCS, venv or caches) and return that path.
+
+    From ``__pycache__`` only numba's cache of the compiled kernel is kept (``make test`` fills
+    it): numba checks each entry against the source file's mtime and size, which the copy keeps
+    for an unpatched file and a patch changes, so a mutated kernel is compiled afresh and an
+    unchanged one is not compiled again in every copy (~30 s each).
+    """
     tree = dest / "tree"
 
-    def ignore(_dir: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in EXCLUDE or n.endswith((".egg-info", ".pyc"))}
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        if Path(directory).name == "__pycache__":
+            return {n for n in names if not n.endswith(NUMBA_CACHE)}
+        return {n for n in names if n in EXCLUDE or n.endswith(".egg-info")}
 
     shutil.copytree(ROOT, tree, ignore=ignore, symlinks=True)
     return tree
@@ -253,12 +262,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the baseline is the longest job: start it first
         jobs.append(lambda: run_mutant(None, tests, args.timeout, None, args.keep))
         jobs.append(lambda: run_mutant(SANITY, tests, args.timeout, None, args.keep))
+    kernel = [False] * len(jobs) + [m.file == KERNEL for m in mutants]
     jobs += [
         (lambda m=m: run_mutant(m, tests, args.timeout, check, args.keep))  # type: ignore[misc]
         for m in mutants
     ]
+    # longest first (the baseline, then mutants that recompile the kernel), results in order
+    order = sorted(range(len(jobs)), key=lambda i: (i > 0, not kernel[i]))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        outcomes = list(pool.map(lambda job: job(), jobs))
+        futures = {i: pool.submit(jobs[i]) for i in order}
+        outcomes = [futures[i].result() for i in range(len(jobs))]
 
     results = [o for o in outcomes if not o.mutant.id.startswith("(")]
     killed = sum(o.status == "killed" for o in results)
