@@ -3,7 +3,9 @@ hypothesis strategies of the equivalence suite (``reference.strategies``, reusab
 
 Modules mirror ``handnet/``: ``activations``, ``network``, ``losses``, ``optim``, ``schedule``,
 ``train``; plus ``tolerance`` and ``compare`` (one policy, one comparison), ``shadow`` (train the
-twin in lockstep with a handnet run), ``seed_run`` (the seed configuration with its shadow) and
+twin in lockstep with a handnet run), ``resync`` (the twin rebuilt from handnet's mid-run state
+at checkpoint epochs; free-running divergence beside a one-ulp control), ``seed_run`` (the seed
+configuration checked both ways) and
 ``check`` (with ``diagnose``, ``simulate``, ``report``: ``handnet check`` on anyone's network;
 ``reference.check`` is the function, its module is still importable by ``from ... import``).
 """

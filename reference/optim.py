@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from handnet.optim import SGD, STYLES
-from reference.network import TwinNet
+from reference.network import TwinNet, to_handnet_layout, to_torch_layout
 
 
 class ClassicSGD(torch.optim.Optimizer):
@@ -118,3 +120,38 @@ def optimizer_like(model: TwinNet, opt: SGD) -> torch.optim.Optimizer:
     """The twin's optimiser configured like handnet's ``opt`` (fresh momentum buffers)."""
     return make_optimizer(model, opt.lr, opt.momentum, opt.style, opt.bias_momentum,
                           opt.nesterov, opt.weight_decay)
+
+
+def load_buffers(opt: torch.optim.Optimizer, model: TwinNet,
+                 buffers: dict[str, NDArray[np.floating]]) -> None:
+    """Give the twin's optimiser handnet's momentum buffers (``SGD.buffers``), in torch's layout.
+
+    Both conventions keep the buffer as ``state[p]["momentum_buffer"]`` and read it only if it
+    exists (else the first step creates it), as handnet's ``SGD`` does with ``buffers``: so a
+    parameter without a handnet buffer gets none here.  A buffer for a parameter the twin steps
+    without momentum (the seed's biases) or of the wrong shape is an error, not ignored.
+    """
+    named = model.named_handnet_parameters()
+    momentum = {id(p): g["momentum"] for g in opt.param_groups for p in g["params"]}
+    for name, value in buffers.items():
+        p = named.get(name)
+        if p is None:
+            raise ValueError(f"momentum buffer {name} names no parameter of the twin")
+        if momentum[id(p)] == 0:
+            raise ValueError(f"momentum buffer {name} given, but the twin steps {name} "
+                             "without momentum")
+        t = to_torch_layout(name, value).to(p.dtype)
+        if t.shape != p.shape:
+            raise ValueError(f"momentum buffer {name} has shape {tuple(value.shape)}, "
+                             f"which does not fit the parameter")
+        opt.state[p]["momentum_buffer"] = t
+
+
+def twin_buffers(opt: torch.optim.Optimizer, model: TwinNet) -> dict[str, NDArray[np.floating]]:
+    """The twin optimiser's momentum buffers under handnet's names and layout (copies)."""
+    out = {}
+    for name, p in model.named_handnet_parameters().items():
+        u = opt.state.get(p, {}).get("momentum_buffer")
+        if u is not None:
+            out[name] = to_handnet_layout(name, u)
+    return out

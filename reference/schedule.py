@@ -38,3 +38,28 @@ def scheduler_like(
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
     """The lr in force (every group shares it)."""
     return float(optimizer.param_groups[0]["lr"])
+
+
+def scheduler_at(
+    optimizer: torch.optim.Optimizer, schedule: StepDecay, epoch: int
+) -> torch.optim.lr_scheduler.StepLR:
+    """The StepLR matching ``schedule`` as it stands at the start of epoch ``epoch``.
+
+    Resumed the way torch resumes a scheduler: each group gets ``initial_lr = lr0`` and the lr
+    of epoch ``epoch - 1``, and ``StepLR(..., last_epoch=epoch - 1)`` then takes its own first
+    step to epoch ``epoch`` (multiplying by ``gamma`` when ``epoch`` is a decay boundary).  So the
+    lr in force is StepLR's own product, equal to ``schedule.lr_at(epoch)``; and no
+    ``scheduler.step()`` is taken before an ``optimizer.step()``.
+    """
+    if epoch < 0:
+        raise ValueError(f"epoch must be >= 0, got {epoch}")
+    if epoch == 0:
+        return scheduler_like(optimizer, schedule)
+    for group in optimizer.param_groups:
+        group["initial_lr"] = schedule.lr0
+        group["lr"] = schedule.lr_at(epoch - 1)
+    constant = schedule.lr_epoch == 0 or schedule.lr_gamma == 0
+    step_size = 1 if constant else schedule.lr_epoch
+    gamma = 1.0 if constant else 1.0 - schedule.lr_gamma
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma,
+                                           last_epoch=epoch - 1)

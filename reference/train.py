@@ -24,8 +24,8 @@ from numpy.typing import NDArray
 from handnet.train import History, Indices, Run
 from reference.losses import get_torch_loss, per_sample
 from reference.network import TwinNet, to_torch
-from reference.optim import optimizer_like
-from reference.schedule import current_lr, scheduler_like
+from reference.optim import load_buffers, optimizer_like
+from reference.schedule import current_lr, scheduler_at
 
 Array = NDArray[np.floating]
 
@@ -48,13 +48,37 @@ def build_twin(run: Run) -> TwinRun:
     """The twin of a handnet ``run`` that has not trained yet: same weights, optimiser, schedule."""
     if run.history.loss or run.optimizer.buffers:
         raise ValueError("the twin must be built before the run's first epoch")
+    return twin_from_state(run, 0)
+
+
+def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
+    """The twin of ``run`` as it stands at the start of epoch ``epoch`` (mid-run allowed).
+
+    The twin gets copies of the network's weights, the optimiser's momentum buffers
+    (``run.optimizer.buffers``: classic or torch convention, none for parameters stepped without
+    momentum) and a StepLR resumed at ``epoch`` (:func:`reference.schedule.scheduler_at`), so the
+    lr it uses during ``epoch`` is ``run.schedule.lr_at(epoch)``.  Trained from there over the
+    same orders it takes the same steps as a twin that had trained alongside from epoch 0.
+
+    ``epoch`` defaults to the number of epochs the run has recorded (``len(run.history.loss)``);
+    a different value is an error, since the state would belong to another epoch.
+    """
+    done = len(run.history.loss)
+    if epoch is None:
+        epoch = done
+    if epoch != done:
+        raise ValueError(f"the run has recorded {done} epochs, so its state is the start of "
+                         f"epoch {done}, not {epoch}")
+    if epoch == 0 and run.optimizer.buffers:
+        raise ValueError("the run has momentum buffers but no recorded epoch")
     model = to_torch(run.network)
     opt = optimizer_like(model, run.optimizer)
+    load_buffers(opt, model, run.optimizer.buffers)
     dtype = model.dtype
     return TwinRun(
         model=model,
         optimizer=opt,
-        scheduler=scheduler_like(opt, run.schedule),
+        scheduler=scheduler_at(opt, run.schedule, epoch),
         loss=run.loss.name,
         x_train=torch.as_tensor(run.data.x_train, dtype=dtype),
         y_train=torch.as_tensor(run.data.y_train, dtype=dtype),
