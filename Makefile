@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-thorough lint reproduce bench clean
+.PHONY: demo test test-thorough lint reproduce bench mutants clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 2; }
@@ -27,7 +27,7 @@ test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check handnet reference tests
+	$(BIN)/ruff check handnet reference tests mutants
 	$(BIN)/mypy
 
 reproduce: $(STAMP)
@@ -35,6 +35,10 @@ reproduce: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m handnet bench
+
+# Planted backprop bugs (mutants/catalogue.toml), each run against the suite in a temporary copy.
+mutants: $(STAMP)
+	$(BIN)/python mutants/run.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

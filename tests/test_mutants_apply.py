@@ -1,0 +1,78 @@
+"""Every planted bug in mutants/catalogue.toml still applies to the current tree.
+
+A mutant whose ``old`` text no longer occurs (or occurs twice) after the code evolves would
+silently stop testing anything; this fast test makes that a failure instead.  It also checks
+that each patched file still compiles (a syntax error would be a cheap, meaningless kill) and
+that applying touches only the tree it is given.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        f"_mutants_{Path(name).stem}", ROOT / "mutants" / name
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+CATALOGUE = _load("catalogue.py")
+MUTANTS = CATALOGUE.load()
+
+
+def test_the_catalogue_is_big_enough_and_ids_are_unique() -> None:
+    assert len(MUTANTS) >= 15
+    assert len({m.id for m in MUTANTS}) == len(MUTANTS)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+def test_mutant_applies_once_and_changes_the_file(mutant: Any) -> None:
+    source = (ROOT / mutant.file).read_text()
+    assert source.count(mutant.old) == 1, (
+        f"{mutant.id}: old text must occur exactly once in {mutant.file}"
+    )
+    patched = mutant.patched(source)
+    assert patched != source
+    compile(patched, mutant.file, "exec")
+
+
+def test_apply_patches_only_the_given_tree(tmp_path: Path) -> None:
+    mutant = MUTANTS[0]
+    original = (ROOT / mutant.file).read_text()
+    (tmp_path / mutant.file).parent.mkdir(parents=True)
+    shutil.copy(ROOT / mutant.file, tmp_path / mutant.file)
+    mutant.apply(tmp_path)
+    assert (tmp_path / mutant.file).read_text() == mutant.patched(original)
+    assert (ROOT / mutant.file).read_text() == original
+
+
+def test_a_patch_that_no_longer_applies_is_an_error() -> None:
+    gone = CATALOGUE.Mutant("gone", "x.py", "absent text", "new", "d", "W0", "p")
+    with pytest.raises(CATALOGUE.MutantError, match="occurs 0 times"):
+        gone.patched("some source")
+    twice = CATALOGUE.Mutant("twice", "x.py", "a", "b", "d", "W0", "p")
+    with pytest.raises(CATALOGUE.MutantError, match="occurs 2 times"):
+        twice.patched("a a")
+
+
+def test_the_tests_run_first_in_mutant_runs_exist() -> None:
+    # mutants/pytest_plugin.py puts these first; a renamed test would silently slow every run
+    plugin = _load("pytest_plugin.py")
+    for nodeid in plugin.FIRST:
+        path, name = nodeid.split("::")
+        assert f"def {name}(" in (ROOT / path).read_text(), f"{nodeid} does not exist"
