@@ -189,3 +189,26 @@ def train(run: Run, on_epoch_end: EpochCallback | None = None, fast: bool = True
         if on_epoch_end is not None:
             on_epoch_end(epoch, order, run)
     return run.history
+
+
+def warm(max_layers: int = 5) -> int:
+    """Compile (and cache on disk) the kernel for networks of 1..``max_layers`` layers.
+
+    numba specialises the epoch kernel on the number of layers (the weights travel as a tuple),
+    so each depth is a separate compilation of several seconds.  ``make`` runs this once when it
+    builds the environment, so tests and worker processes load the cached machine code instead of
+    each compiling it again.  Returns the number of depths compiled (0 without numba).
+    """
+    if not available():
+        return 0
+    from handnet.config import Config
+    from handnet.train import build
+
+    for n_layers in range(1, max_layers + 1):
+        config = Config(hidden=(2,) * (n_layers - 1), epochs=1, n_train=2, n_test=2)
+        train(build(config))
+    return max_layers
+
+
+if __name__ == "__main__":
+    print(f"handnet.fast: compiled the kernel for {warm()} network depths")
