@@ -13,13 +13,17 @@ Two kinds of hypothesis:
   updated); ``A = G.T`` (transposed); a bias with ``c = 1/B`` (averaged where the weights are
   summed); a bias gradient of the wrong shape (summed over the units, or not reduced at all).
 * **simulations** (:mod:`reference.simulate`): a network with one specific mistake — an
-  activation derivative at the pre-activation, at the output, or missing at layer ``j``; the
-  derivative of another loss or reduction; deltas computed after the weights above were
-  updated; a bias summed over the units — is run on the same inputs, and the hypothesis fits
+  activation derivative at the pre-activation, at the output, or missing at layer ``j``;
+  relu'(0) taken as 1; the derivative of another loss or reduction; deltas computed after the
+  weights above were updated; the delta pushed back through another layer's (same-shaped)
+  weights; a bias summed over the units — is run on the same inputs, and the hypothesis fits
   every parameter whose value it reproduces within the tolerance policy.  Over ``K`` steps the
   optimiser's variants are simulated the same way: classic vs torch momentum (they part after
   an lr change), the schedule one step early or late or decaying by ``gamma`` instead of
-  ``1 - gamma``, momentum on biases when configured off (or the reverse), none on the weights.
+  ``1 - gamma``, momentum on biases when configured off (or the reverse), none on the weights,
+  the other convention's Nesterov formula (classic's buffer with torch's formula: the look-ahead
+  gets lr twice), weight decay applied to the parameter instead of added to the gradient (it
+  differs once momentum carries the gradient).
 
 A hypothesis is named on a parameter only when it reproduces that parameter; findings are
 ranked by how many of the wrong parameters the hypothesis explains.  If the forward output
@@ -347,6 +351,10 @@ def _simulated(p: Problem) -> list[Simulated]:
         if sim.has_distinct_mutation(act, "deriv_missing"):
             out.append((f"{p.layer(j)}: activation derivative ({act}') missing",
                         "deriv_missing", j, units(run(Mutation("deriv_missing", j))[0])))
+        if sim.has_distinct_mutation(act, "relu_at_zero"):
+            out.append((f"{p.layer(j)}: relu'(0) taken as 1 (z >= 0) where torch takes 0 "
+                        "(z > 0)", "relu_at_zero", j,
+                        units(run(Mutation("relu_at_zero", j))[0])))
     for act in dict.fromkeys(p.activations):
         layers = [j for j, a in enumerate(p.activations) if a == act]
         if len(layers) < 2:
@@ -362,6 +370,10 @@ def _simulated(p: Problem) -> list[Simulated]:
         if sim.has_distinct_mutation(act, "deriv_missing"):
             out.append((f"the {act} derivative missing at {where}", "deriv_missing", None,
                         units(run(Mutation("deriv_missing", -1, activation=act))[0])))
+        if sim.has_distinct_mutation(act, "relu_at_zero"):
+            out.append((f"relu'(0) taken as 1 (z >= 0) where torch takes 0 at {where}",
+                        "relu_at_zero", None,
+                        units(run(Mutation("relu_at_zero", -1, activation=act))[0])))
     missing = [j for j, a in enumerate(p.activations)
                if sim.has_distinct_mutation(a, "deriv_missing")]
     if len(missing) > 1 and len(set(p.activations[j] for j in missing)) > 1:
@@ -375,6 +387,19 @@ def _simulated(p: Problem) -> list[Simulated]:
         out.append((f"the derivative of {desc} (the adapter states {p.loss}: "
                     f"{LOSS_DERIVATIVES[stated][0]})", "loss", None,
                     units(run(Mutation("loss", loss=key))[0])))
+    shapes = [W.shape for W, _ in p.params]
+    for k, where in ((-1, "below"), (1, "above")):
+        valid = [i for i in range(1, n) if 0 <= i + k < n and shapes[i + k] == shapes[i]]
+        for i in valid:
+            out.append((f"the delta of {p.layer(i - 1)} pushed back through {p.layer(i + k)}'s "
+                        f"weights instead of {p.layer(i)}'s (the layer {where}'s weights)",
+                        "wrong_layer_weights", i - 1,
+                        units(run(Mutation("wrong_layer_weights", i, offset=k))[0])))
+        if len(valid) > 1:
+            out.append((f"every delta pushed back through the weights of the layer {where} "
+                        f"instead of its own layer's (at layers {', '.join(map(str, valid))})",
+                        "wrong_layer_weights", None,
+                        units(run(Mutation("wrong_layer_weights", -1, offset=k))[0])))
     if p.style == "update" and opt is not None and n > 1:
         for j in range(n - 1):
             out.append((f"the delta of {p.layer(j)} computed with {p.layer(j + 1)}'s weight "
@@ -422,6 +447,19 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                              "bias_momentum", replace(opt, bias_momentum=True), base_lr))
         variants.append(("no momentum on the weights (or its buffer reset every step)",
                          "weight_momentum", replace(opt, weight_momentum=False), base_lr))
+        if opt.nesterov:
+            other = "torch" if opt.style == "classic" else "classic"
+            effect = ("the buffer already holds lr, so the look-ahead gets lr twice: "
+                      "p -= lr * (g + m * u)" if other == "torch" else
+                      "the buffer lacks lr, so the look-ahead gets none: p -= lr * g + m * u")
+            variants.append((f"Nesterov written with the {other} formula on the {opt.style} "
+                             f"buffer ({effect})", "nesterov",
+                             replace(opt, nesterov_formula=other), base_lr))
+        if opt.weight_decay > 0:
+            variants.append((f"weight decay applied to the parameter directly (p -= lr * "
+                             f"{opt.weight_decay:g} * p, decoupled) instead of added to the "
+                             "gradient: the momentum buffer never carries it", "weight_decay",
+                             replace(opt, decoupled_decay=True), base_lr))
     if p.lr_epoch > 0 and p.lr_gamma > 0:
         variants.append(("the schedule one step (epoch) early", "schedule_early", opt,
                          sim.step_lr(lr0, p.lr_epoch, gamma, shift=1)))

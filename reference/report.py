@@ -205,6 +205,8 @@ SHORT = {
     "bias_momentum": "bias momentum", "weight_momentum": "weight momentum",
     "schedule_early": "schedule early", "schedule_late": "schedule late",
     "schedule_gamma": "gamma vs 1-gamma", "forward": "forward differs",
+    "relu_at_zero": "relu'(0) = 1", "wrong_layer_weights": "other layer's W",
+    "nesterov": "nesterov formula", "weight_decay": "weight decay decoupled",
     "consequence": "consequence", "unexplained": "no pattern fits", "broken": "broken",
 }
 

@@ -20,12 +20,17 @@ layer whose activation is ``Mutation.activation``, the helper-function-misused-e
 * ``deriv_at_output``: ``f'`` written through the pre-activation, evaluated at ``a``
   (sigmoid: ``s(a) * (1 - s(a))``; tanh: ``1 - tanh(a)**2``).
 * ``deriv_missing``: ``delta_i = g_i`` (no ``f'``).
+* ``relu_at_zero``: relu's derivative taken as 1 at ``z = 0`` (``z >= 0``; torch's is 0 there).
 * ``loss``: ``g_{L-1}`` is the derivative of another loss (:data:`LOSS_DERIVATIVES`).
 * ``after_update``: ``g_{i} = delta_{i+1} @ W'_{i+1}.T`` with ``W'_{i+1}`` already updated by
   the first step's update (``layer=-1``: at every layer, the update-inside-the-loop bug).
+* ``wrong_layer_weights``: ``g_{i-1} = delta_i @ W_{i+k}.T`` with ``k = Mutation.offset``
+  (``-1``: the layer below's weights, ``+1``: the layer above's) at layer ``i`` (``layer=-1``:
+  at every layer where that weight exists and has ``W_i``'s shape — elsewhere a shape error).
 
 :func:`trajectory` runs ``K`` optimiser steps (both momentum conventions, biases in or out of
-momentum, weights with or without momentum, any lr schedule) for the trajectory hypotheses.
+momentum, weights with or without momentum, any lr schedule, the other convention's Nesterov
+formula, weight decay decoupled from the gradient) for the trajectory hypotheses.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ FORWARD: dict[str, Callable[[Array], Array]] = {
     "identity": lambda z: z,
 }
 
-DERIVATIVE_MUTATIONS = ("deriv_at_preactivation", "deriv_at_output", "deriv_missing")
+DERIVATIVE_MUTATIONS = ("deriv_at_preactivation", "deriv_at_output", "deriv_missing",
+                        "relu_at_zero")
 
 
 def has_distinct_mutation(activation: str, kind: str) -> bool:
@@ -60,6 +66,8 @@ def has_distinct_mutation(activation: str, kind: str) -> bool:
     the at-z/at-a confusion; identity's derivative is 1, so "missing" changes nothing)."""
     if kind == "deriv_missing":
         return activation != "identity"
+    if kind == "relu_at_zero":
+        return activation == "relu"
     return activation in ("sigmoid", "tanh")
 
 
@@ -78,7 +86,7 @@ def derivative(activation: str, z: Array, a: Array, kind: str = "") -> Array:
         t = np.tanh(a) if kind == "deriv_at_output" else a
         return 1.0 - t * t
     if activation == "relu":
-        return (z > 0).astype(np.float64)
+        return ((z >= 0) if kind == "relu_at_zero" else (z > 0)).astype(np.float64)
     return np.ones_like(z)
 
 
@@ -121,6 +129,7 @@ class Mutation:
     layer: int = -1
     loss: str = ""
     activation: str = ""  # with layer=-1: at every layer of this activation ("*": every layer)
+    offset: int = 0  # wrong_layer_weights: layer i's delta pushed back through W_{i+offset}
 
     def derivative_kind(self, i: int, activation: str) -> str:
         """The derivative mutation in force at layer ``i`` ("" for the right one)."""
@@ -175,6 +184,10 @@ def backward(
         grads[f"W{i}"] = inputs[i].T @ delta
         grads[f"b{i}"] = delta.sum(axis=0, keepdims=True)
         W = params[i][0]
+        k = i + mutation.offset
+        if mutation.kind == "wrong_layer_weights" and mutation.layer in (-1, i) \
+                and 0 <= k < len(params) and params[k][0].shape == W.shape:
+            W = params[k][0]
         if mutation.kind == "after_update" and mutation.layer in (-1, i - 1):
             if update is None:
                 raise ValueError("the after_update mutation needs the update rule")
@@ -188,7 +201,12 @@ class OptConfig:
     """An SGD configuration (``handnet.optim.SGD``'s meaning) plus the variants hypotheses need.
 
     ``weight_momentum=False`` leaves the weights out of momentum (or, the same thing, resets
-    their buffer every step).
+    their buffer every step).  ``nesterov_formula`` (``"classic"`` or ``"torch"``; ``""``: the
+    style's own) steps with the other convention's Nesterov formula on this style's buffer:
+    classic's buffer with torch's ``lr * (g + m * u)`` gives the look-ahead lr twice, torch's
+    buffer with classic's ``lr * g + m * u`` gives it none.  ``decoupled_decay`` applies weight
+    decay to the parameter directly, ``p -= lr * wd * p``, leaving ``g`` (and so the momentum
+    buffer) without it.
     """
 
     lr: float
@@ -198,6 +216,8 @@ class OptConfig:
     nesterov: bool = False
     weight_decay: float = 0.0
     weight_momentum: bool = True
+    nesterov_formula: str = ""
+    decoupled_decay: bool = False
 
     def uses_momentum(self, name: str) -> bool:
         if self.momentum == 0:
@@ -248,17 +268,25 @@ def trajectory(
         for name, p in current.items():
             if trainable is not None and name not in trainable:
                 continue
-            g = grads[name] + opt.weight_decay * p if opt.weight_decay else grads[name]
+            coupled = opt.weight_decay and not opt.decoupled_decay
+            g = grads[name] + opt.weight_decay * p if coupled else grads[name]
+            formula = opt.nesterov_formula or opt.style
             if not opt.uses_momentum(name):
                 u = lr * g
-            elif opt.style == "torch":
-                v = g if name not in buffers else opt.momentum * buffers[name] + g
-                buffers[name] = v
-                u = lr * (g + opt.momentum * v) if opt.nesterov else lr * v
             else:
-                v = lr * g if name not in buffers else opt.momentum * buffers[name] + lr * g
+                if opt.style == "torch":
+                    v = g if name not in buffers else opt.momentum * buffers[name] + g
+                else:
+                    v = lr * g if name not in buffers else opt.momentum * buffers[name] + lr * g
                 buffers[name] = v
-                u = lr * g + opt.momentum * v if opt.nesterov else v
+                if not opt.nesterov:
+                    u = lr * v if opt.style == "torch" else v
+                elif formula == "torch":
+                    u = lr * (g + opt.momentum * v)
+                else:
+                    u = lr * g + opt.momentum * v
+            if opt.weight_decay and opt.decoupled_decay:
+                u = u + lr * opt.weight_decay * p
             step[name] = u
         for name, u in step.items():
             current[name] = current[name] - u

@@ -9,6 +9,7 @@ columns), the arithmetic is done in rows ``x @ W + b`` after this module's own c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ BUGS = {
     "deriv_at_output": "layer j's derivative f'(.) applied to a",
     "deriv_missing": "layer j's derivative left out",
     "after_update": "layer j+1's weight updated before layer j's delta uses it",
+    "relu_at_zero": "layer j's relu derivative taken as 1 at z = 0",
+    "wrong_layer_weights": "layer j's delta pushed back through W_j instead of W_{j+1}",
+    "wrong_layer_weights_above": "layer j's delta pushed back through W_{j+2} instead of "
+                                 "W_{j+1}",
     "forward_act": "layer j computes tanh where the adapter states its stated activation",
     "momentum_style": "the other momentum convention",
     "bias_momentum": "biases in momentum when configured out (or the reverse)",
@@ -36,6 +41,8 @@ BUGS = {
     "schedule_early": "the lr decays one epoch early",
     "schedule_late": "the lr decays one epoch late",
     "schedule_gamma": "lr *= lr_gamma where lr *= 1 - lr_gamma is meant",
+    "nesterov": "the other convention's Nesterov formula on this convention's buffer",
+    "weight_decay": "weight decay applied to the parameter, not added to the gradient",
 }
 
 
@@ -45,8 +52,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-ACT = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
-       "identity": lambda z: z}
+ACT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
+    "identity": lambda z: z}
 
 
 def _deriv(name: str, z: np.ndarray, a: np.ndarray, bug: str = "") -> np.ndarray:
@@ -63,7 +71,7 @@ def _deriv(name: str, z: np.ndarray, a: np.ndarray, bug: str = "") -> np.ndarray
         t = np.tanh(a) if bug == "deriv_at_output" else a
         return 1 - t * t
     if name == "relu":
-        return (z > 0).astype(z.dtype)
+        return ((z >= 0) if bug == "relu_at_zero" else (z > 0)).astype(z.dtype)
     return np.ones_like(z)
 
 
@@ -235,7 +243,8 @@ class PlantedNet:
         grads: dict[str, np.ndarray] = {}
         raw_bias: dict[int, np.ndarray] = {}
         for i in reversed(range(len(zs))):
-            dbug = self.bug if self.bug.startswith("deriv") and i == j else ""
+            dbug = self.bug if self.bug in ("deriv_at_preactivation", "deriv_at_output",
+                                            "deriv_missing", "relu_at_zero") and i == j else ""
             delta = g * _deriv(self._act(i), zs[i], outs[i], dbug)
             dW = inputs[i].T @ delta
             db = delta.sum(axis=0, keepdims=True)
@@ -253,6 +262,10 @@ class PlantedNet:
                 db = np.full_like(db, s.sum()) if B == 1 else db
             grads[f"W{i}"], grads[f"b{i}"] = dW, db
             W = self._load(i)[0]
+            if self.bug == "wrong_layer_weights" and i == j + 1:
+                W = self._load(j)[0]
+            if self.bug == "wrong_layer_weights_above" and i == j + 1:
+                W = self._load(j + 2)[0]
             if in_place_update and self.bug == "after_update" and i == j + 1:
                 self._update({f"W{i}": dW, f"b{i}": db}, only=(f"W{i}", f"b{i}"))
                 W = self._load(i)[0]
@@ -276,6 +289,7 @@ class PlantedNet:
                     b_user = s if lay.inputs == "rows" else s.T
                     if lay.bias == "vector":
                         b_user = s[:, 0]
+                assert b_user is not None
                 out[f"d{bp}"] = b_user
         return out
 
@@ -311,20 +325,30 @@ class PlantedNet:
                 if only is not None and name not in only or name in self._done:
                     new[name] = p
                     continue
-                g = grads[name] + o.weight_decay * p
+                decoupled = self.bug == "weight_decay"
+                if decoupled:
+                    p = p - lr * o.weight_decay * p
+                g = grads[name] if decoupled else grads[name] + o.weight_decay * p
+                formula = style
+                if self.bug == "nesterov":
+                    formula = "classic" if style == "torch" else "torch"
                 if not self._uses_momentum(name):
                     p = p - lr * g
                 elif style == "torch":
                     v = g if name not in self.buffers else m * self.buffers[name] + g
                     self.buffers[name] = v
-                    p = p - (lr * (g + m * v) if o.nesterov else lr * v)
+                    p = p - (self._nesterov(formula, g, v) if o.nesterov else lr * v)
                 else:
                     v = lr * g if name not in self.buffers else m * self.buffers[name] + lr * g
                     self.buffers[name] = v
-                    p = p - (lr * g + m * v if o.nesterov else v)
+                    p = p - (self._nesterov(formula, g, v) if o.nesterov else v)
                 new[name] = p
                 self._done.add(name)
             self._store(i, new[f"W{i}"].astype(self.dtype), new[f"b{i}"].astype(self.dtype))
+
+    def _nesterov(self, formula: str, g: np.ndarray, v: np.ndarray) -> np.ndarray:
+        m = self.opt.momentum
+        return self.lr * (g + m * v) if formula == "torch" else self.lr * g + m * v
 
     def train_step(self, x_user: np.ndarray, y_user: np.ndarray) -> None:
         self._done: set[str] = set()

@@ -64,6 +64,13 @@ CASES = [
      "schedule_late"),
     ("schedule_gamma", 0, "train_step", dict(MOMENTUM, lr_epoch=1, lr_gamma=0.3), 2, 5, ALL,
      "schedule_gamma"),
+    ("nesterov", 0, "train_step", dict(MOMENTUM, nesterov=True), 2, 5, ALL, "nesterov"),
+    ("nesterov", 0, "train_step", dict(MOMENTUM, nesterov=True, style="torch"), 2, 5, ALL,
+     "nesterov"),
+    ("weight_decay", 0, "train_step", dict(MOMENTUM, weight_decay=0.1), 2, 5, WEIGHTS,
+     "weight_decay"),
+    ("weight_decay", 0, "train_step", dict(momentum=0.9, weight_decay=0.1), 2, 5, ALL,
+     "weight_decay"),
 ]
 
 
@@ -87,6 +94,65 @@ def test_planted_pattern_is_named_on_exactly_the_affected_parameters(
     for p in report.wrong:
         assert pattern in p.patterns, f"{p.name}: {p.patterns}\n{text}"
     assert report.exit_code == 1
+
+
+def _assert_named(report, expected: set[str], pattern: str) -> None:  # type: ignore[no-untyped-def]
+    text = report.to_text()
+    assert report.forward.ok, text
+    assert {p.canonical for p in report.wrong} == expected, text
+    for p in report.wrong:
+        assert pattern in p.patterns, f"{p.name}: {p.patterns}\n{text}"
+    assert report.exit_code == 1
+
+
+def _dead_unit_start(sizes: tuple[int, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Random weights, with unit 1 of layer 0 given a zero weight column and zero bias: its
+    pre-activation is exactly 0 for every input (where relu'(0) matters)."""
+    rng = np.random.default_rng(7)
+    out = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        out.append((rng.standard_normal((n_in, n_out)) / np.sqrt(n_in),
+                    0.3 * rng.standard_normal((1, n_out))))
+    out[0][0][:, 1] = 0.0
+    out[0][1][0, 1] = 0.0
+    return out
+
+
+@pytest.mark.parametrize("mode", ["gradients", "train_step"])
+@pytest.mark.parametrize("layout_name", list(LAYOUTS))
+def test_relu_derivative_at_zero_is_named(mode: str, layout_name: str) -> None:
+    base, dtype = LAYOUTS[layout_name]
+    layout = Layout(base.weight, base.bias, base.inputs, base.container, mode, base.rebind)
+    sizes, acts = (3, 4, 2), ("relu", "sigmoid")
+    make = factory(sizes=sizes, activations=acts, loss="half-sse", layout=layout,
+                   bug="relu_at_zero", bug_layer=0, dtype=dtype,
+                   initial=_dead_unit_start(sizes))
+    _assert_named(check(make, batch=5, seed=3), {"W0", "b0"}, "relu_at_zero")
+
+
+def test_relu_at_zero_correct_network_gives_no_alarm() -> None:
+    sizes = (3, 4, 2)
+    make = factory(sizes=sizes, activations=("relu", "sigmoid"), loss="half-sse",
+                   initial=_dead_unit_start(sizes))
+    assert check(make, batch=5, seed=3).exit_code == 0
+
+
+SAME_SHAPES = (3, 4, 4, 4)  # layers 1 and 2 are both (4, 4)
+
+
+@pytest.mark.parametrize("layout_name", list(LAYOUTS))
+@pytest.mark.parametrize(("bug", "layer", "mode", "expected"), [
+    ("wrong_layer_weights", 1, "gradients", BELOW_1),
+    ("wrong_layer_weights", 1, "train_step", BELOW_1),
+    ("wrong_layer_weights_above", 0, "gradients", {"W0", "b0"}),
+])
+def test_delta_through_another_layers_weights_is_named(
+        bug: str, layer: int, mode: str, expected: set[str], layout_name: str) -> None:
+    base, dtype = LAYOUTS[layout_name]
+    layout = Layout(base.weight, base.bias, base.inputs, base.container, mode, base.rebind)
+    make = factory(sizes=SAME_SHAPES, activations=ACTS, loss="half-sse", layout=layout,
+                   bug=bug, bug_layer=layer, dtype=dtype)
+    _assert_named(check(make, batch=5, seed=3), expected, "wrong_layer_weights")
 
 
 def test_forward_difference_is_reported_first_and_located() -> None:
