@@ -40,6 +40,7 @@ Array = NDArray[np.floating]
 SEED_SIZES = (2, 100, 50, 10, 1)
 WIDE_SIZES = (1024, 1024, 1024, 1024)
 LR, MOMENTUM = 1e-2, 0.9
+PARK_SECONDS = 0.5  # pause between handnet's and torch's timings (see run_bench)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,14 @@ def run_bench(
                     row["handnet_plain_us"] = median_us(plain_per_sample_step(), 200, repeats)
                     row["numpy_fused_us"] = median_us(fused_per_sample_step(), 200, repeats)
                     row["fused_ratio"] = ours / row["numpy_fused_us"]
-            theirs = torch_us(name, t, repeats) if torch_us is not None else None
+            theirs = None
+            if torch_us is not None:
+                # Two thread pools share the cores: NumPy's BLAS threads spin for a while after
+                # a call, and so do torch's. Let each library's pool park before timing the other.
+                time.sleep(PARK_SECONDS)
+                with numpy_threads(1):
+                    theirs = torch_us(name, t, repeats)
+                time.sleep(PARK_SECONDS)
             row["torch_us"] = theirs
             row["ratio"] = ours / theirs if theirs else None
             rows.append(row)
