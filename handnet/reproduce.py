@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from handnet import fast
@@ -215,24 +212,6 @@ def format_table(cells: Sequence[dict[str, Any]], epochs: int) -> str:
             f"| {c['seed_figure']:.2f} | {c['difference']:+.2f} | {per_seed} |"
         )
     return "\n".join(lines)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (temporary file + os.replace)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def progress_printer(total: int, stream: Any = None) -> Callable[[dict[str, Any]], None]:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from handnet.atomic import atomic_write_text
 from handnet.bench import CASES, TABLE_HEADER, run_bench
 from handnet.cli import UsageError
 from handnet.machine import machine_info
-from handnet.reproduce import write_text_atomic
 
 
 def register(subparsers: Any) -> None:
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if to_stdout:
         sys.stdout.write(text)
     elif args.json:
-        write_text_atomic(Path(args.json), text)
+        atomic_write_text(Path(args.json), text)
     print(f"machine: {info['cpu']}, {info['nproc']} cores, load average "
           f"{info.get('load_average')}; torch {torch_note}", file=table_out)
     return 0

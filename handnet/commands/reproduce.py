@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from handnet import fast
+from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.config import Config
 from handnet.machine import machine_info
@@ -31,7 +32,6 @@ from handnet.reproduce import (
     run_all,
     run_specs,
     summarise,
-    write_text_atomic,
 )
 
 
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         f"training accuracy every {args.checkpoint} epochs per run are in results.json.",
         "",
     ]
-    write_text_atomic(out / "table.md", "\n".join(header) + "\n" + table + "\n")
+    atomic_write_text(out / "table.md", "\n".join(header) + "\n" + table + "\n")
     results = {
         "command": command,
         "date": date,
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         "cells": cells,
         "runs": sorted(runs, key=lambda r: (r["optimizer"], r["dataset"], r["seed"])),
     }
-    write_text_atomic(out / "results.json", json.dumps(results, indent=1) + "\n")
+    atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
     print()
     print(table)
     print(f"\ntotal time {seconds:.1f} s ({seconds / 60:.1f} min), CPU {cpu:.1f} s in the runs "
