@@ -15,18 +15,17 @@ short can be looked at over time (``results.json``).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from handnet import fast
 from handnet.config import Config
 from handnet.train import Run, accuracy, build, epoch_order, record, train_epoch
+from handnet.workers import as_completed_in_workers
 
 DATASETS = ("linear", "xor", "chessboard")
 OPTIMIZERS = ("sgd", "momentum")
@@ -159,18 +158,7 @@ def run_all(specs: Sequence[RunSpec], workers: int) -> Iterator[dict[str, Any]]:
         for spec in specs:
             yield train_one(spec)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                               mp_context=multiprocessing.get_context("spawn"))
-    try:
-        pending: set[Future[dict[str, Any]]] = {pool.submit(train_one, s) for s in specs}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    yield from as_completed_in_workers(train_one, specs, workers, initializer=_init_worker)
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from handnet.commands.train import as_flag
 from handnet.config import Config
 from handnet.fast import train
 from handnet.train import History, Run, accuracy, build
+from handnet.workers import as_completed_in_workers
 
 # The compiled per-sample path (handnet.fast, verified equal to the plain path) costs about
 # 20-45 us per sample on the 2-core dev machine (idle to loaded), so 600 epochs of 1000 points
@@ -154,18 +154,7 @@ def _run_cells(configs: list[Config], out: str, workers: int) -> Iterator[dict[s
     # Workers are spawned lazily (on submit), so the environment stays set for the pool's life;
     # the parent's own BLAS was configured when it imported NumPy and is not affected.
     with _single_threaded_blas():
-        pool = ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("spawn"))
-        try:
-            pending: set[Future[dict[str, Any]]] = {pool.submit(_cell, c, out) for c in configs}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        yield from as_completed_in_workers(partial(_cell, out=out), configs, workers)
 
 
 def format_table(cells: list[dict[str, Any]]) -> str:
