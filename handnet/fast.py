@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from handnet.train import EpochCallback, History, Run, epoch_order, record, train_epoch
+from handnet.train import EpochCallback, History, Run
+from handnet.train import train as plain_train
 
 ACT_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "identity": 3}
 LOSS_CODES = {"half-sse": 0, "mse": 1, "bce": 2}
@@ -179,16 +180,9 @@ def record_fast(run: Run, lr: float) -> None:
 
 def train(run: Run, on_epoch_end: EpochCallback | None = None, fast: bool = True) -> History:
     """``handnet.train.train``, compiled where ``fast`` and the run allow it (else plain)."""
-    use_fast = fast and available() and supports(run)
-    epoch_fn = train_epoch_fast if use_fast else train_epoch
-    record_fn = record_fast if use_fast else record
-    for epoch in range(run.config.epochs):
-        order = epoch_order(run)
-        epoch_fn(run, epoch, order)
-        record_fn(run, run.optimizer.lr)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, order, run)
-    return run.history
+    if fast and available() and supports(run):
+        return plain_train(run, on_epoch_end, epoch_fn=train_epoch_fast, record_fn=record_fast)
+    return plain_train(run, on_epoch_end)
 
 
 def warm(max_layers: int = 5) -> int:

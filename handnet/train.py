@@ -113,12 +113,23 @@ def record(run: Run, lr: float) -> None:
     run.history.lr.append(lr)
 
 
-def train(run: Run, on_epoch_end: EpochCallback | None = None) -> History:
-    """Train for ``run.config.epochs`` epochs; ``on_epoch_end(epoch, order, run)`` after each."""
+def train(
+    run: Run,
+    on_epoch_end: EpochCallback | None = None,
+    epoch_fn: Callable[[Run, int, Indices], None] | None = None,
+    record_fn: Callable[[Run, float], None] | None = None,
+) -> History:
+    """Train for ``run.config.epochs`` epochs; ``on_epoch_end(epoch, order, run)`` after each.
+
+    ``epoch_fn`` and ``record_fn`` default to ``train_epoch`` and ``record``; ``handnet.fast``
+    passes its compiled equivalents through the same loop.
+    """
+    epoch_fn = epoch_fn or train_epoch
+    record_fn = record_fn or record
     for epoch in range(run.config.epochs):
         order = epoch_order(run)
-        train_epoch(run, epoch, order)
-        record(run, run.optimizer.lr)
+        epoch_fn(run, epoch, order)
+        record_fn(run, run.optimizer.lr)
         if on_epoch_end is not None:
             on_epoch_end(epoch, order, run)
     return run.history
