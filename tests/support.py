@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import settings
+from hypothesis import reject, settings
+
+from reference import strategies as S
+from reference.compare import assert_matches_reference
+from reference.harness import Lockstep, Unstable
 
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
 
@@ -12,3 +16,16 @@ MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" els
 def examples(n: int) -> settings:
     """``n`` examples (ten times as many under the ``thorough`` profile)."""
     return settings(max_examples=n * MULTIPLIER)
+
+
+def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -> None:
+    """Step both sides on the problem's batches 0..steps-1, comparing after every step."""
+    for j in range(steps):
+        x, y, _ = problem.arrays(j)
+        try:
+            lock.step(x, y)
+        except Unstable:
+            reject()
+        actual, expected = lock.parameters()
+        assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.scales,
+                                 what=f"{what}, weights after step {lock.steps}")

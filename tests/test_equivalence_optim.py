@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, reject
+from hypothesis import given
 from hypothesis import strategies as st
-from support import examples
+from support import examples, run_and_compare
 
 from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import Lockstep, Unstable
+from reference.harness import Lockstep
 
 CONFIGS = [
     pytest.param(style, m, bias_m, nesterov, wd,
@@ -23,19 +22,6 @@ CONFIGS = [
     for nesterov in ((False, True) if m else (False,))
     for wd in (0.0, 0.01)
 ]
-
-
-def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -> None:
-    """Step both sides on the problem's batches 0..steps-1, comparing after every step."""
-    for j in range(steps):
-        x, y, _ = problem.arrays(j)
-        try:
-            lock.step(x, y)
-        except Unstable:
-            reject()
-        actual, expected = lock.parameters()
-        assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.scales,
-                                 what=f"{what}, weights after step {lock.steps}")
 
 
 @pytest.mark.parametrize(("style", "momentum", "bias_momentum", "nesterov", "weight_decay"),

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from hypothesis import assume, given, reject
 from hypothesis import strategies as st
-from support import examples
+from support import examples, run_and_compare
 
 from handnet.optim import SGD
 from reference import strategies as S
@@ -84,15 +84,7 @@ def test_classic_and_torch_momentum_identical_while_lr_is_constant(
     problem, opt = case
     other = {"classic": "torch", "torch": "classic"}[opt.style]
     lock = Lockstep(problem.net.build(), opt.build(), problem.loss, twin_style=other)
-    for j in range(k):
-        x, y, _ = problem.arrays(j)
-        try:
-            lock.step(x, y)
-        except Unstable:
-            reject()
-        actual, expected = lock.parameters()
-        assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.scales,
-                                 what=f"{opt.style} vs {other}, weights after step {j + 1}")
+    run_and_compare(lock, problem, k, f"{opt.style} vs {other}")
 
 
 def predicted_gap(grads: list[np.ndarray], s: int, lr1: float, lr2: float, m: float,
