@@ -20,7 +20,7 @@ of rounding only:
 * the dot products sum in a different order from BLAS (``a @ W`` sequentially over ``i``,
   multiply-adds fused; ``delta @ W.T`` reassociated so that it vectorises), as BLAS itself
   differs from one machine to the next;
-* ``exp`` is a vectorisable polynomial (``_exp_nonpos``, within 1 ulp of the C library's),
+* ``exp`` is a vectorisable polynomial (``_exp``, within 1 ulp of the C library's),
   where NumPy uses its own SIMD ``exp``;
 * a momentum buffer's first step is computed as ``m * 0 + g`` (torch) or ``m * 0 + lr * g``
   (classic), equal in value to the plain path's ``g`` and ``lr * g`` (only the sign of a zero
@@ -44,15 +44,17 @@ PLAIN, TORCH, CLASSIC = 0, 1, 2
 BCE_EPS = 1e-12
 BCE_LOG_FLOOR = -100.0
 
-# exp on x <= 0:  x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite split of ln2, fdlibm's
-# constants), exp(r) by its Taylor polynomial to degree 13 (truncation < 5e-18), times 2**k
-# built from the exponent bits.  Below EXP_MIN the result would be subnormal: the C library's
-# exp takes over there (and for NaN), outside the vectorised loop.
+# exp on [EXP_MIN, EXP_MAX]:  x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite split of ln2,
+# fdlibm's constants), exp(r) by its Taylor polynomial to degree 13 (truncation < 5e-18), times
+# 2**k built from the exponent bits (k in [-1021, 1023]).  Below EXP_MIN the result would be
+# subnormal, above EXP_MAX it is near or past overflow: the C library's exp takes over there
+# (and for NaN), outside the vectorised loop.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
 EXP_MIN = -708.0
+EXP_MAX = 709.0
 _C = (
     1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
     1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800,
@@ -71,9 +73,9 @@ def _bits_to_float(typingctx, bits):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _exp_nonpos(x):  # type: ignore[no-untyped-def]
-    """exp(x) for EXP_MIN <= x <= 0, branch-free so that loops over it vectorise."""
-    kd = (x * _INV_LN2 + _SHIFT) - _SHIFT  # round(x / ln2), in [-1021, 0]
+def _exp(x):  # type: ignore[no-untyped-def]
+    """exp(x) for EXP_MIN <= x <= EXP_MAX, branch-free so that loops over it vectorise."""
+    kd = (x * _INV_LN2 + _SHIFT) - _SHIFT  # round(x / ln2), in [-1021, 1023]
     r = (x - kd * _LN2_HI) - kd * _LN2_LO
     p = _C[11]
     p = _C[10] + r * p
@@ -92,34 +94,50 @@ def _exp_nonpos(x):  # type: ignore[no-untyped-def]
     return p * _bits_to_float((k + 1023) << 52)
 
 
+@njit(cache=True, inline="always")
+def _in_range(x):  # type: ignore[no-untyped-def]
+    return x >= EXP_MIN and x <= EXP_MAX  # False for NaN
+
+
 @njit(cache=True, fastmath={"contract"})
-def exp_nonpos(x, out):  # type: ignore[no-untyped-def]
-    """out = exp(x) elementwise for x <= 0 (the kernel's exp; exposed for tests)."""
+def exp(x, out):  # type: ignore[no-untyped-def]
+    """out = exp(x) elementwise (the kernel's exp, as the sigmoid uses it; exposed for tests)."""
     for j in range(x.shape[0]):
-        xc = x[j] if x[j] >= EXP_MIN else EXP_MIN
-        out[j] = _exp_nonpos(xc)
-    for j in range(x.shape[0]):
-        if not x[j] >= EXP_MIN:
-            out[j] = math.exp(x[j])
+        out[j] = math.exp(x[j]) if not _in_range(x[j]) else _exp(x[j])
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _sigmoid(z, a):  # type: ignore[no-untyped-def]
+    """a = 1 / (1 + exp(-z)), as handnet.activations.sigmoid (0 where exp(-z) overflows).
+
+    ``a`` may be ``z`` itself.  A first pass checks that every ``-z`` is in the polynomial's
+    range; then exp and the quotient each take a vectorised pass (fused into one, LLVM
+    vectorises neither).  Otherwise (subnormal or overflowing exp, infinities, NaN: rare) one
+    scalar pass takes the C library's exp where the polynomial's range ends.
+    """
+    n = z.shape[0]
+    outside = 0
+    for j in range(n):
+        outside += 0 if _in_range(-z[j]) else 1
+    if outside == 0:
+        for j in range(n):
+            a[j] = _exp(-z[j])
+        for j in range(n):
+            a[j] = 1.0 / (1.0 + a[j])
+        return
+    for j in range(n):
+        x = -z[j]
+        a[j] = 1.0 / (1.0 + (_exp(x) if _in_range(x) else math.exp(x)))
 
 
 @njit(cache=True, fastmath={"contract"})
 def activate(code, z, a):  # type: ignore[no-untyped-def]
-    """a = f(z) elementwise on 1-D arrays (f by its code), as handnet.activations computes it."""
+    """a = f(z) elementwise on 1-D arrays (f by its code), as handnet.activations computes it.
+
+    ``a`` may be ``z`` itself."""
     n = z.shape[0]
     if code == SIGMOID:
-        # handnet.activations.sigmoid: e = exp(-|z|); 1/(1+e) for z >= 0, e/(1+e) below.
-        # Two loops (e into a, then the quotient): each vectorises, together they do not.
-        for j in range(n):
-            x = -abs(z[j])
-            a[j] = _exp_nonpos(x if x >= EXP_MIN else EXP_MIN)
-        for j in range(n):
-            x = -abs(z[j])
-            if not x >= EXP_MIN:  # subnormal range, infinities, NaN: the C library's exp
-                a[j] = math.exp(x)
-        for j in range(n):
-            e = a[j]
-            a[j] = (1.0 if z[j] >= 0 else e) / (1.0 + e)
+        _sigmoid(z, a)
     elif code == TANH:
         for j in range(n):
             a[j] = math.tanh(z[j])

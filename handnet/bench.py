@@ -12,6 +12,14 @@ Cases (the torch side lives in ``reference/bench.py``; this module never imports
 * ``wide-1024``: three 1024-wide sigmoid layers (1024 -> 1024 -> 1024 -> 1024, Glorot init),
   one step on a batch of 1024.
 
+For the batched cases handnet's figure is ``handnet.fast.train_step`` when numba is there (the
+plain path's NumPy calls into buffers kept between steps, element-wise work compiled; its
+results equal the plain path's bit for bit), else the plain path; the plain path's own figure
+is reported beside it, and so is ``blas_floor_us``: the same step's matrix products alone
+(forward, weight gradients, input gradients below the first layer), NumPy's BLAS with nothing
+else.  No NumPy implementation of the step can be faster than that floor, so
+``blas_floor_us / torch_us`` says whether a ratio target is within NumPy's reach at all.
+
 Each figure is the median over ``repeats`` timings of a block of steps, in µs per step.
 """
 
@@ -98,18 +106,53 @@ def handnet_step(case: Case) -> tuple[Callable[[], None], str]:
         if fast.available() and fast.supports(run):
             return (lambda: fast.train_epoch_fast(run, 0, order)), "fast"
         return (lambda: train_epoch(run, 0, order)), "plain"
+    if fast.available():
+        net, x, y = problem(case)
+        loss, opt = get_loss("half-sse"), _seed_optimizer()
+        xb, yb = x[: case.batch], y[: case.batch]
+
+        def block() -> None:
+            for _ in range(case.steps):
+                fast.train_step(net, opt, loss, xb, yb)
+
+        return block, "fast"
+    return plain_batched_step(case), "plain"
+
+
+def plain_batched_step(case: Case) -> Callable[[], None]:
+    """A block of ``case.steps`` plain-path steps on one batch."""
     net, x, y = problem(case)
-    loss = get_loss("half-sse")
-    opt = _seed_optimizer()
+    loss, opt = get_loss("half-sse"), _seed_optimizer()
     params = net.parameters
     xb, yb = x[: case.batch], y[: case.batch]
 
     def block() -> None:
         for _ in range(case.steps):
-            grads, _ = net.backward(loss.gradient(net.forward(xb), yb))
-            opt.step(params, grads)
+            opt.step(params, net.parameter_gradients(loss.gradient(net.forward(xb), yb)))
 
-    return block, "plain"
+    return block
+
+
+def blas_floor(case: Case) -> Callable[[], None]:
+    """A block of ``case.steps`` of the step's matrix products only, into kept buffers."""
+    net, x, y = problem(case)
+    Ws = [layer.parameters["W"] for layer in net.layers]
+    xb = x[: case.batch]
+    a = [np.empty((case.batch, W.shape[1])) for W in Ws]
+    g = [np.empty((case.batch, W.shape[0])) for W in Ws]
+    dW = [np.empty_like(W) for W in Ws]
+    inputs = [xb, *a[:-1]]
+
+    def block() -> None:
+        for _ in range(case.steps):
+            for i, W in enumerate(Ws):
+                np.matmul(inputs[i], W, out=a[i])
+            for i in reversed(range(len(Ws))):
+                np.matmul(inputs[i].T, a[i], out=dW[i])
+                if i > 0:
+                    np.matmul(a[i], Ws[i].T, out=g[i])
+
+    return block
 
 
 def plain_per_sample_step(steps: int = 200) -> Callable[[], None]:
@@ -201,6 +244,10 @@ def run_bench(
                     row["handnet_plain_us"] = median_us(plain_per_sample_step(), 200, repeats)
                     row["numpy_fused_us"] = median_us(fused_per_sample_step(), 200, repeats)
                     row["fused_ratio"] = ours / row["numpy_fused_us"]
+                else:
+                    row["handnet_plain_us"] = median_us(plain_batched_step(case), case.steps,
+                                                        repeats)
+                    row["blas_floor_us"] = median_us(blas_floor(case), case.steps, repeats)
             theirs = None
             if torch_us is not None:
                 # Two thread pools share the cores: NumPy's BLAS threads spin for a while after
@@ -211,6 +258,8 @@ def run_bench(
                 time.sleep(PARK_SECONDS)
             row["torch_us"] = theirs
             row["ratio"] = ours / theirs if theirs else None
+            if theirs and "blas_floor_us" in row:
+                row["floor_ratio"] = row["blas_floor_us"] / theirs
             rows.append(row)
             log(format_row(row))
     return rows
@@ -223,6 +272,10 @@ def format_row(row: dict[str, Any]) -> str:
     if "numpy_fused_us" in row:
         extra = (f"  plain {row['handnet_plain_us']:.1f} µs, fused NumPy "
                  f"{row['numpy_fused_us']:.1f} µs (handnet/fused {row['fused_ratio']:.3f})")
+    elif "blas_floor_us" in row:
+        floor = f" (floor/torch {row['floor_ratio']:.3f})" if "floor_ratio" in row else ""
+        extra = (f"  plain {row['handnet_plain_us']:.1f} µs, BLAS floor "
+                 f"{row['blas_floor_us']:.1f} µs{floor}")
     return (f"{row['name']:<16} {row['threads']:>7} {row['handnet_us']:12.1f} {torch_s} "
             f"{ratio_s}  {row['handnet_engine']}{extra}")
 

@@ -1,15 +1,18 @@
-"""An optional compiled per-sample path: the same epoch as ``handnet.train.train_epoch``, faster.
+"""An optional compiled path: the same epoch as ``handnet.train.train_epoch``, faster.
 
 The plain path pays NumPy's per-call overhead (~50 µs per sample step of the seed network); a
-numba-compiled epoch does the same step in a few µs.  numba is optional: it is imported lazily,
-``available()`` says whether this path can run, and everything else in handnet works without it
-(set ``HANDNET_NO_FAST=1`` to switch it off).
+numba-compiled epoch does the same step in a few µs.  Batched steps (``train_step``) keep the
+matrix products in NumPy's BLAS and fuse the element-wise work around them into compiled loops
+over buffers kept between steps.  numba is optional: it is imported lazily, ``available()`` says
+whether this path can run, and everything else in handnet works without it (set
+``HANDNET_NO_FAST=1`` to switch it off).
 
-Semantics are exactly the plain path's for batch size 1 (``supports(run)``): forward, the
-output gradient of the run's loss, deltas with the activation derivative written as
-``handnet.activations`` writes it (through the output for sigmoid and tanh), all deltas before
-any update, then ``handnet.optim.SGD``'s rule per parameter (classic or torch momentum, bias
-momentum on or off, nesterov, weight decay) at the epoch's lr from the schedule.
+Semantics are exactly the plain path's (``supports(run)``: float64, the built-in activations and
+losses, any batch size): forward, the output gradient of the run's loss, deltas with the
+activation derivative written as ``handnet.activations`` writes it (through the output for
+sigmoid and tanh), all deltas before any update, then ``handnet.optim.SGD``'s rule per parameter
+(classic or torch momentum, bias momentum on or off, nesterov, weight decay) at the epoch's lr
+from the schedule.
 
 State lives where the plain path keeps it: the network's own ``W``/``b`` arrays (updated in
 place) and ``run.optimizer.buffers``.  A missing buffer is created as zeros just before the
@@ -17,8 +20,9 @@ first momentum step, which then computes ``m * 0 + g`` (torch) or ``m * 0 + lr *
 the same values as the plain path's first step ``u = g`` / ``u = lr * g``.  So the two paths
 can be interleaved epoch by epoch.
 
-The results agree with the plain path's to rounding, not bit for bit: the dot products sum in
-a different order from BLAS and ``exp`` is the kernel's own (see ``handnet._fast_kernel``).
+The results agree with the plain path's to rounding, not bit for bit: per sample the dot
+products sum in a different order from BLAS, and ``exp`` and ``tanh`` are the kernel's own (see
+``handnet._fast_kernel``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.losses import Loss
+from handnet.network import Network
+from handnet.optim import SGD
 from handnet.train import EpochCallback, History, Run
 from handnet.train import train as plain_train
 
@@ -38,22 +45,26 @@ LOSS_CODES = {"half-sse": 0, "mse": 1, "bce": 2}
 _PLAIN, _TORCH, _CLASSIC = 0, 1, 2
 SMALL_FAN_IN = 8
 
+F64 = NDArray[np.float64]
+F64I = NDArray[np.int64]
+
 _kernel: ModuleType | None = None
+_batch_kernel: ModuleType | None = None
 _import_error: str | None = None
 
 
 def _load() -> ModuleType | None:
-    global _kernel, _import_error
+    global _kernel, _batch_kernel, _import_error
     if _kernel is None and _import_error is None:
         if os.environ.get("HANDNET_NO_FAST"):
             _import_error = "switched off by HANDNET_NO_FAST"
             return None
         try:
-            from handnet import _fast_kernel
+            from handnet import _fast_batch, _fast_kernel
         except ImportError as exc:  # numba missing or broken
             _import_error = f"numba is not importable: {exc}"
         else:
-            _kernel = _fast_kernel
+            _kernel, _batch_kernel = _fast_kernel, _fast_batch
     return _kernel
 
 
@@ -68,16 +79,18 @@ def why_unavailable() -> str | None:
     return _import_error
 
 
-def supports(run: Run) -> bool:
-    """True when the fast path trains ``run`` with the plain path's semantics (batch size 1)."""
-    batch = run.config.batch_size or len(run.data.x_train)
-    net = run.network
+def supports_network(net: Network, loss: Loss) -> bool:
+    """True when the compiled path computes what the plain path does for ``net`` and ``loss``."""
     return (
-        batch == 1
-        and net.dtype == np.float64
+        net.dtype == np.float64
         and all(name in ACT_CODES for name in net.activation_names)
-        and run.loss.name in LOSS_CODES
+        and loss.name in LOSS_CODES
     )
+
+
+def supports(run: Run) -> bool:
+    """True when the fast path trains ``run`` with the plain path's semantics."""
+    return supports_network(run.network, run.loss)
 
 
 def _require(run: Run) -> ModuleType:
@@ -85,15 +98,26 @@ def _require(run: Run) -> ModuleType:
     if kernel is None:
         raise RuntimeError(f"the fast path is not available ({_import_error})")
     if not supports(run):
-        raise ValueError("the fast path supports float64 networks trained with batch size 1 only")
+        raise ValueError("the fast path supports float64 networks with the built-in activations "
+                         "and losses only")
     return kernel
 
 
-def _arrays(run: Run) -> tuple[tuple[NDArray[np.float64], ...], tuple[NDArray[np.float64], ...]]:
+def _require_batch(net: Network, loss: Loss) -> ModuleType:
+    if _load() is None:
+        raise RuntimeError(f"the fast path is not available ({_import_error})")
+    if not supports_network(net, loss):
+        raise ValueError("the fast path supports float64 networks with the built-in activations "
+                         "and losses only")
+    assert _batch_kernel is not None
+    return _batch_kernel
+
+
+def _arrays(net: Network) -> tuple[tuple[F64, ...], tuple[F64, ...]]:
     """The network's own W and b arrays (made C-contiguous in place if they were not)."""
-    Ws: list[NDArray[np.float64]] = []
-    bs: list[NDArray[np.float64]] = []
-    for layer in run.network.layers:
+    Ws: list[F64] = []
+    bs: list[F64] = []
+    for layer in net.layers:
         for key, out in (("W", Ws), ("b", bs)):
             p = layer.parameters[key]
             if not p.flags.c_contiguous:
@@ -103,8 +127,8 @@ def _arrays(run: Run) -> tuple[tuple[NDArray[np.float64], ...], tuple[NDArray[np
     return tuple(Ws), tuple(bs)
 
 
-def _codes(run: Run) -> NDArray[np.int64]:
-    return np.array([ACT_CODES[a] for a in run.network.activation_names], dtype=np.int64)
+def _codes(net: Network) -> F64I:
+    return np.array([ACT_CODES[a] for a in net.activation_names], dtype=np.int64)
 
 
 def _checked_data(run: Run) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -117,20 +141,13 @@ def _checked_data(run: Run) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return (np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64))
 
 
-def train_epoch_fast(run: Run, epoch: int, order: NDArray[Any]) -> None:
-    """``handnet.train.train_epoch`` for batch size 1, compiled; same arguments, same effect."""
-    kernel = _require(run)
-    opt = run.optimizer
-    opt.lr = run.schedule.lr_at(epoch)
-    x, y = _checked_data(run)
-    # Through arange: out-of-range entries raise IndexError as x[order] would, negative ones
-    # wrap as in NumPy (the kernel does no bounds checking).
-    order = np.ascontiguousarray(np.arange(len(x))[np.asarray(order)], dtype=np.int64)
-    if len(order) == 0:
-        return
-    Ws, bs = _arrays(run)
+def _prepare(
+    net: Network, opt: SGD
+) -> tuple[tuple[F64, ...], tuple[F64, ...], tuple[F64, ...], tuple[F64, ...], F64I, F64I]:
+    """Weights, biases, their momentum buffers and update rules, as the kernels take them."""
+    Ws, bs = _arrays(net)
     rules: dict[str, list[int]] = {"W": [], "b": []}
-    buffers: dict[str, list[NDArray[np.float64]]] = {"W": [], "b": []}
+    buffers: dict[str, list[F64]] = {"W": [], "b": []}
     for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
         for key, p in (("W", W), ("b", b)):
             name = f"{key}{i}"
@@ -145,12 +162,62 @@ def train_epoch_fast(run: Run, epoch: int, order: NDArray[Any]) -> None:
             u = np.zeros_like(p) if old is None else np.ascontiguousarray(old, dtype=np.float64)
             opt.buffers[name] = u
             buffers[key].append(u)
-    kernel.epoch(
-        Ws, bs, tuple(buffers["W"]), tuple(buffers["b"]),
-        np.array(rules["W"], dtype=np.int64), np.array(rules["b"], dtype=np.int64),
-        _codes(run), LOSS_CODES[run.loss.name], x, y, order,
-        float(opt.lr), float(opt.momentum), bool(opt.nesterov), float(opt.weight_decay),
-    )
+    return (Ws, bs, tuple(buffers["W"]), tuple(buffers["b"]),
+            np.array(rules["W"], dtype=np.int64), np.array(rules["b"], dtype=np.int64))
+
+
+def train_epoch_fast(run: Run, epoch: int, order: NDArray[Any]) -> None:
+    """``handnet.train.train_epoch``, compiled; same arguments, same effect.
+
+    Batch size 1 runs the whole epoch in the per-sample kernel; larger batches take one compiled
+    batched step each (``train_step``)."""
+    kernel = _require(run)
+    opt = run.optimizer
+    opt.lr = run.schedule.lr_at(epoch)
+    x, y = _checked_data(run)
+    # Through arange: out-of-range entries raise IndexError as x[order] would, negative ones
+    # wrap as in NumPy (the kernel does no bounds checking).
+    order = np.ascontiguousarray(np.arange(len(x))[np.asarray(order)], dtype=np.int64)
+    if len(order) == 0:
+        return
+    Ws, bs, uWs, ubs, ruleW, ruleb = _prepare(run.network, opt)
+    batch = run.config.batch_size or len(order)
+    if batch == 1:
+        kernel.epoch(Ws, bs, uWs, ubs, ruleW, ruleb, _codes(run.network),
+                     LOSS_CODES[run.loss.name], x, y, order, float(opt.lr),
+                     float(opt.momentum), bool(opt.nesterov), float(opt.weight_decay))
+        return
+    in_order = np.array_equal(order, np.arange(len(x)))  # then batches are slices, not copies
+    for start in range(0, len(order), batch):
+        if in_order:
+            xb, yb = x[start : start + batch], y[start : start + batch]
+        else:
+            idx = order[start : start + batch]
+            xb, yb = x[idx], y[idx]
+        train_step(run.network, opt, run.loss, xb, yb, _prepared=(Ws, bs, uWs, ubs, ruleW, ruleb))
+
+
+def train_step(
+    net: Network, opt: SGD, loss: Loss, x: NDArray[Any], y: NDArray[Any],
+    _prepared: tuple[Any, ...] | None = None,
+) -> None:
+    """One batched step, compiled: the plain path's
+    ``opt.step(net.parameters, net.parameter_gradients(loss.gradient(net.forward(x), y)))``.
+
+    Matrix products are NumPy's (BLAS); the element-wise work is fused into compiled loops over
+    buffers kept between steps (``handnet._fast_batch``)."""
+    batch_kernel = _require_batch(net, loss)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    sizes = net.sizes
+    if x.ndim != 2 or x.shape[1] != sizes[0] or y.shape != (len(x), sizes[-1]):
+        raise ValueError(f"a batch of shapes {x.shape} and {y.shape} does not fit a network of "
+                         f"sizes {sizes}")
+    Ws, bs, uWs, ubs, ruleW, ruleb = _prepared or _prepare(net, opt)
+    batch_kernel.step(Ws, bs, uWs, ubs, ruleW, ruleb, net.activation_names, _codes(net),
+                      LOSS_CODES[loss.name], x, y,
+                      float(opt.lr), float(opt.momentum), bool(opt.nesterov),
+                      float(opt.weight_decay), batch_kernel.workspace(sizes, len(x)))
 
 
 def record_fast(run: Run, lr: float) -> None:
@@ -164,7 +231,7 @@ def record_fast(run: Run, lr: float) -> None:
     kernel = _require(run)
     x, y = _checked_data(run)
     a = x
-    for layer, code in zip(run.network.layers, _codes(run), strict=True):
+    for layer, code in zip(run.network.layers, _codes(run.network), strict=True):
         W, b = layer.parameters["W"], layer.parameters["b"]
         if W.shape[0] <= SMALL_FAN_IN:
             z = np.empty((len(a), W.shape[1]))

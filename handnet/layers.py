@@ -24,6 +24,8 @@ class Dense:
             raise ValueError(f"W must be 2-D (in, out), got shape {W.shape}")
         if b.shape != (1, W.shape[1]):
             raise ValueError(f"b must have shape (1, {W.shape[1]}), got {b.shape}")
+        if b.dtype != W.dtype:
+            raise ValueError(f"W and b must share a dtype, got {W.dtype} and {b.dtype}")
         self.parameters: dict[str, Array] = {"W": W, "b": b}
         self.gradients: dict[str, Array] = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
         self._x: Array | None = None
@@ -35,12 +37,22 @@ class Dense:
 
     def forward(self, x: Array) -> Array:
         self._x = x
-        return x @ self.parameters["W"] + self.parameters["b"]
+        z = x @ self.parameters["W"]
+        z += self.parameters["b"]
+        return z
 
     def backward(self, dz: Array) -> Array:
         """Fill ``self.gradients`` from ``dz = dL/dz`` and return ``dL/dx``."""
+        self.parameter_gradients(dz)
+        return self.input_gradient(dz)
+
+    def parameter_gradients(self, dz: Array) -> None:
+        """Fill ``self.gradients`` from ``dz = dL/dz`` (new arrays: earlier ones stay intact)."""
         if self._x is None:
             raise RuntimeError("backward called before forward")
         self.gradients["W"] = self._x.T @ dz
         self.gradients["b"] = dz.sum(axis=0, keepdims=True)
+
+    def input_gradient(self, dz: Array) -> Array:
+        """``dL/dx = dz @ W.T``: what the layer below needs, and training skips for the input."""
         return dz @ self.parameters["W"].T

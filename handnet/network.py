@@ -11,7 +11,8 @@ reverse::
     g_{i-1}     = delta_i @ W_i.T         (computed with the weights as they are: nothing
                                            is updated during backward)
 
-It returns a gradient for every parameter, named ``W0, b0, W1, b1, ...``, and for the input.
+It returns a gradient for every parameter, named ``W0, b0, W1, b1, ...``, and for the input;
+``parameter_gradients`` stops before the input's gradient, which training never uses.
 """
 
 from __future__ import annotations
@@ -114,6 +115,16 @@ class Network:
 
         ``upstream`` is ``dL/dy_hat`` from the last ``forward``; weights are left untouched.
         """
+        g = self._backprop(upstream, to_input=True)
+        assert g is not None
+        return self.gradients, g
+
+    def parameter_gradients(self, upstream: Array) -> dict[str, Array]:
+        """``backward`` without the input's gradient (one matrix product fewer): for training."""
+        self._backprop(upstream, to_input=False)
+        return self.gradients
+
+    def _backprop(self, upstream: Array, to_input: bool) -> Array | None:
         if not self._a:
             raise RuntimeError("backward called before forward")
         if upstream.shape != self._a[-1].shape:
@@ -122,9 +133,16 @@ class Network:
             )
         g = upstream
         for i in reversed(range(len(self.layers))):
-            delta = g * self.activations[i].derivative(self._z[i], self._a[i])
-            g = self.layers[i].backward(delta)
-        return self.gradients, g
+            delta = self.activations[i].derivative(self._z[i], self._a[i])  # a fresh array
+            if delta.dtype == g.dtype:
+                delta *= g
+            else:  # mixed precision: let NumPy promote, as g * f' would
+                delta = delta * g
+            self.layers[i].parameter_gradients(delta)
+            if i == 0 and not to_input:
+                return None
+            g = self.layers[i].input_gradient(delta)
+        return g
 
     def copy(self) -> Network:
         layers = [

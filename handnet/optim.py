@@ -81,11 +81,19 @@ class SGD:
             if not self.uses_momentum(name):
                 p -= lr * g
                 continue
+            # The buffer is created on the first step, then updated in place.
             u = self.buffers.get(name)
             if self.style == "torch":
-                u = g.copy() if u is None else m * u + g
+                if u is None:
+                    u = self.buffers[name] = np.array(g, dtype=np.result_type(g, p))
+                else:
+                    u *= m
+                    u += g
                 p -= lr * (g + m * u) if self.nesterov else lr * u
             else:
-                u = lr * g if u is None else m * u + lr * g
+                if u is None:
+                    u = self.buffers[name] = lr * g
+                else:
+                    u *= m
+                    u += lr * g
                 p -= lr * g + m * u if self.nesterov else u
-            self.buffers[name] = u

@@ -5,8 +5,8 @@ One epoch, ``e`` counted from 0::
     optimizer.lr = schedule.lr_at(e)          # the seed's check, at the start of the epoch
     for each batch (in order, or a seeded shuffle):
         y_hat = net.forward(x_b)
-        grads = net.backward(loss.gradient(y_hat, y_b))   # gradients first ...
-        optimizer.step(net.parameters, grads)              # ... then the update
+        grads = net.parameter_gradients(loss.gradient(y_hat, y_b))  # gradients first ...
+        optimizer.step(net.parameters, grads)                   # ... then the update
 
 After the epoch the history records the training loss (mean per-sample loss over the whole
 training set), training accuracy and the lr that was used.
@@ -101,7 +101,7 @@ def train_epoch(run: Run, epoch: int, order: Indices) -> None:
         idx = order[start : start + batch]
         xb, yb = x[idx], y[idx]
         y_hat = net.forward(xb)
-        grads, _ = net.backward(loss.gradient(y_hat, yb))
+        grads = net.parameter_gradients(loss.gradient(y_hat, yb))
         opt.step(params, grads)
 
 

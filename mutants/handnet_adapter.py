@@ -14,7 +14,8 @@ the biases, lr multiplied by ``1 - lr_gamma`` every ``lr_epoch`` epochs.
 
 ``HANDNET_MUTANT_ADAPTER`` (JSON) overrides any of ``DEFAULTS`` (activation, loss, lr_gamma,
 batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.  With
-``fast`` the step is ``handnet.fast.train_epoch_fast``, the compiled per-sample kernel (batch 1).
+``fast`` the step is ``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
+``batch`` 1, else the batched step (``handnet._fast_batch``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def adapter() -> Adapter:
     config = Config(
         hidden=tuple(SIZES[1:-1]), activation=s["activation"], loss=s["loss"], lr=s["lr"],
         momentum=s["momentum"], momentum_style="classic", bias_momentum=False,
-        lr_epoch=s["lr_epoch"], lr_gamma=s["lr_gamma"], batch_size=1 if s["fast"] else 0, seed=0,
+        lr_epoch=s["lr_epoch"], lr_gamma=s["lr_gamma"], seed=0,
+        batch_size=1 if s["fast"] and s["batch"] == 1 else 0,
         nesterov=s["nesterov"], weight_decay=s["weight_decay"],
     )
     net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))

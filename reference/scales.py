@@ -18,8 +18,9 @@ Forward, layer ``i`` (``S_{-1} = |x|``; squares, square roots and ``@`` element-
     S_i = |f_i'(z_i)| * Z_i + |a_i| + tiny / eps    error scale of a_i = f_i(z_i)
 
 (``tiny / eps``: below the smallest normal number ``tiny`` a result is only known to within
-``tiny`` -- gradual underflow, or torch's sigmoid flushing to zero where ``exp(-z)`` overflows
-while handnet's returns a subnormal -- and ``rtol >= eps`` turns this term into at least ``tiny``.)
+``tiny`` -- gradual underflow, or a sigmoid that flushes to zero where ``exp(-z)`` overflows, as
+torch's and handnet's plain one do, beside one that returns the subnormal value, as
+``handnet.fast``'s does -- and ``rtol >= eps`` turns this term into at least ``tiny``.)
 
 Backward for ``sum(g * y_hat)`` with ``g`` exact (``E_{L-1} = 0``, ``g_{L-1} = g``)::
 

@@ -1,18 +1,25 @@
 """The training loop: ``handnet.train`` against the twin's torch loop over the same batch order,
-for several epochs -- weights, recorded losses, lr and predictions, epoch by epoch."""
+for several epochs -- weights, recorded losses, lr and predictions, epoch by epoch.
+
+The compiled path (``handnet.fast``) is held to the same comparison as the plain one, on its own
+and interleaved with the plain path epoch by epoch (the two share the run's state)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, reject
+from hypothesis import strategies as st
 from support import examples
 
+from handnet import fast
 from handnet.config import Config
-from handnet.train import Run, build, epoch_order, predict, train
+from handnet.train import Indices, Run, build, epoch_order, predict, record, train, train_epoch
 from reference import strategies as S
 from reference.compare import assert_matches_reference
 from reference.harness import (
@@ -37,8 +44,18 @@ def snapshot(twin: TwinRun, x_train: np.ndarray, x_test: np.ndarray) -> dict[str
                       "test": forward_scale(twin.model, x_test)}}
 
 
-def check_training(config: Config) -> None:
-    """Twin first (and a perturbed twin: reject chaotic runs), then handnet against it."""
+EpochFn = Callable[[Run, int, Indices], None]
+RecordFn = Callable[[Run, float], None]
+needs_fast = pytest.mark.skipif(not fast.available(), reason="the compiled path is unavailable")
+
+
+def check_training(
+    config: Config, epoch_fn: EpochFn | None = None, record_fn: RecordFn | None = None
+) -> None:
+    """Twin first (and a perturbed twin: reject chaotic runs), then handnet against it.
+
+    ``epoch_fn``/``record_fn`` choose handnet's engine (``handnet.train.train``'s defaults: the
+    plain path)."""
     probe_run = build(config)  # an identical run: its shuffle generator gives the same orders
     orders = [epoch_order(probe_run) for _ in range(config.epochs)]
     data = probe_run.data
@@ -82,24 +99,49 @@ def check_training(config: Config) -> None:
         assert predictions_agree(predict(run.network, run.data.x_test), test_out, test_margin), (
             f"test predictions differ after epoch {epoch}")
 
-    train(run, on_epoch_end)
+    train(run, on_epoch_end, epoch_fn, record_fn)
     assert len(run.history.loss) == len(twin.history.loss) == config.epochs
 
 
+ENGINES: dict[str, tuple[EpochFn | None, RecordFn | None]] = {
+    "plain": (None, None),
+    "compiled": (fast.train_epoch_fast, fast.record_fast),
+}
+engines = pytest.mark.parametrize("engine", ["plain", pytest.param("compiled", marks=needs_fast)])
+
+
+@engines
 @examples(40)
 @given(config=S.configs(batch_size="per-sample"))
-def test_per_sample_training_equals_the_torch_loop(config: Config) -> None:
+def test_per_sample_training_equals_the_torch_loop(engine: str, config: Config) -> None:
     """The seed's granularity: one update per sample, several epochs, any optimiser/schedule."""
-    check_training(config)
+    check_training(config, *ENGINES[engine])
 
 
+@engines
 @examples(40)
 @given(config=S.configs(batch_size="mini-batch"))
-def test_mini_batch_training_equals_the_torch_loop(config: Config) -> None:
-    check_training(config)
+def test_mini_batch_training_equals_the_torch_loop(engine: str, config: Config) -> None:
+    check_training(config, *ENGINES[engine])
 
 
+@engines
 @examples(20)
 @given(config=S.configs(batch_size="full"))
-def test_full_batch_training_equals_the_torch_loop(config: Config) -> None:
-    check_training(config)
+def test_full_batch_training_equals_the_torch_loop(engine: str, config: Config) -> None:
+    check_training(config, *ENGINES[engine])
+
+
+@needs_fast
+@examples(15)
+@given(config=S.configs(), pattern=st.lists(st.booleans(), min_size=8, max_size=8))
+def test_plain_and_compiled_epochs_interleave(config: Config, pattern: list[bool]) -> None:
+    """Either path continues from the other's state (weights, momentum buffers, history)."""
+
+    def epoch_fn(run: Run, epoch: int, order: Indices) -> None:
+        (fast.train_epoch_fast if pattern[epoch % 8] else train_epoch)(run, epoch, order)
+
+    def record_fn(run: Run, lr: float) -> None:
+        (fast.record_fast if pattern[(len(run.history.lr)) % 8] else record)(run, lr)
+
+    check_training(config, epoch_fn, record_fn)

@@ -1,27 +1,27 @@
-"""The compiled per-sample path (handnet.fast) against the plain NumPy path.
+"""The compiled path (handnet.fast): its own pieces, and the plain path's results on fixed cases.
 
-Tolerance policy (float64): after several epochs every parameter agrees with the plain path's
-to within 1e-12 of the largest parameter magnitude in the network, every momentum buffer to
-within 1e-12 of the largest buffer magnitude, the history's losses to within 1e-12 of the
-largest loss, and accuracies and lrs exactly.  (Scaled by the largest magnitude rather than
-element by element: a bias that is the small remainder of cancelling updates carries the
-absolute rounding error of those updates, so its own relative error says nothing.)
+Generated configurations are checked against the torch twin in tests/test_equivalence_train.py,
+under the tolerance policy, exactly like the plain path (and interleaved with it).  Here, fixed
+well-conditioned cases (the seed network) must agree with the plain path to within 1e-12 of the
+largest magnitude in each group (parameters, momentum buffers, losses), and accuracies and lrs
+exactly.  (Scaled by the largest magnitude rather than element by element: a bias that is the
+small remainder of cancelling updates carries the absolute rounding error of those updates, so
+its own relative error says nothing.)  A fixed bound suits fixed, well-conditioned cases only:
+through a saturated tanh, ``1 - a**2`` turns a 1-ulp difference in ``a`` into a relative
+difference of 1e-12 in the gradient, which the twin comparison's error scales account for.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 pytest.importorskip("numba", reason="numba is not installed: the fast path is optional")
 
 from handnet import Config, build, fast  # noqa: E402
 from handnet.activations import sigmoid  # noqa: E402
-from handnet.train import Run, epoch_order, record, train, train_epoch  # noqa: E402
+from handnet.network import Network  # noqa: E402
+from handnet.train import Run, train, train_epoch  # noqa: E402
 
 RTOL = 1e-12
 
@@ -50,75 +50,6 @@ def assert_same_state(plain: Run, other: Run) -> None:
     assert np.max(np.abs(loss_p - loss_o)) <= RTOL * np.max(np.abs(loss_p))
 
 
-def run_epochs(run: Run, epochs: int, fast_epochs: set[int]) -> None:
-    """Train ``epochs`` epochs, the ones in ``fast_epochs`` on the compiled path."""
-    for epoch in range(epochs):
-        order = epoch_order(run)
-        if epoch in fast_epochs:
-            fast.train_epoch_fast(run, epoch, order)
-            fast.record_fast(run, run.optimizer.lr)
-        else:
-            train_epoch(run, epoch, order)
-            record(run, run.optimizer.lr)
-
-
-ACTS = ("sigmoid", "tanh", "relu", "identity")
-
-
-@st.composite
-def configs(draw: st.DrawFn) -> Config:
-    n_hidden = draw(st.integers(0, 3))
-    hidden = tuple(draw(st.lists(st.integers(1, 12), min_size=n_hidden, max_size=n_hidden)))
-    acts = tuple(draw(st.lists(st.sampled_from(ACTS), min_size=n_hidden, max_size=n_hidden)))
-    # The output layer: a bounded activation keeps bce meaningful and training finite.
-    out = draw(st.sampled_from(("sigmoid",) if n_hidden == 0 else ("sigmoid", "tanh")))
-    loss = draw(st.sampled_from(("half-sse", "mse", "bce")))
-    if loss == "bce":
-        out = "sigmoid"
-    optimizer = draw(st.sampled_from(("sgd", "momentum")))
-    return Config(
-        dataset=draw(st.sampled_from(("linear", "xor", "xor-easy", "chessboard"))),
-        optimizer=optimizer,
-        momentum_style=draw(st.sampled_from(("classic", "torch"))),
-        momentum=draw(st.sampled_from((0.5, 0.9))),
-        bias_momentum=draw(st.booleans()),
-        nesterov=draw(st.booleans()) and optimizer == "momentum",
-        weight_decay=draw(st.sampled_from((0.0, 1e-3, 0.05))),
-        lr=draw(st.sampled_from((1e-3, 1e-2, 5e-2))),
-        lr_epoch=draw(st.integers(0, 3)),
-        lr_gamma=draw(st.sampled_from((None, 0.0, 0.5, 0.3))),
-        hidden=hidden,
-        activation=(*acts, out),
-        loss=loss,
-        init=draw(st.sampled_from(("normal", "glorot"))),
-        seed=draw(st.integers(0, 2**32 - 1)),
-        shuffle=draw(st.booleans()),
-        n_train=draw(st.integers(1, 30)),
-        n_test=5,
-        epochs=4,
-    )
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(config=configs())
-def test_fast_epochs_equal_plain_epochs(config: Config) -> None:
-    plain, compiled = build(config), build(config)
-    assert fast.supports(compiled)
-    run_epochs(plain, config.epochs, set())
-    run_epochs(compiled, config.epochs, set(range(config.epochs)))
-    assert_same_state(plain, compiled)
-
-
-@settings(max_examples=15, deadline=None)
-@given(config=configs(), pattern=st.lists(st.booleans(), min_size=4, max_size=4))
-def test_paths_interleave(config: Config, pattern: list[bool]) -> None:
-    """Either path can continue from the other's state (weights and momentum buffers)."""
-    plain, mixed = build(config), build(config)
-    run_epochs(plain, 4, set())
-    run_epochs(mixed, 4, {e for e, f in enumerate(pattern) if f})
-    assert_same_state(plain, mixed)
-
-
 @pytest.mark.parametrize("style", ["classic", "torch"])
 def test_seed_configuration_many_epochs(style: str) -> None:
     """The seed network itself, 12 epochs on 200 points, lr halved every 4 epochs."""
@@ -130,9 +61,16 @@ def test_seed_configuration_many_epochs(style: str) -> None:
     assert sorted(compiled.optimizer.buffers) == ["W0", "W1", "W2", "W3"]
 
 
+def _float32_run(config: Config) -> Run:
+    run = build(config)
+    run.network = Network.create(run.network.sizes, "sigmoid", rng=np.random.default_rng(0),
+                                 dtype=np.float32)
+    return run
+
+
 def test_train_falls_back_to_plain_when_unsupported() -> None:
     config = Config(n_train=20, epochs=2, batch_size=4, hidden=(3,))
-    plain, other = build(config), build(config)
+    plain, other = _float32_run(config), _float32_run(config)
     assert not fast.supports(other)
     train(plain)
     fast.train(other)
@@ -141,9 +79,34 @@ def test_train_falls_back_to_plain_when_unsupported() -> None:
 
 
 def test_unsupported_run_is_refused() -> None:
-    run = build(Config(n_train=8, batch_size=2, hidden=(3,)))
-    with pytest.raises(ValueError, match="batch size 1"):
+    run = _float32_run(Config(n_train=8, batch_size=2, hidden=(3,)))
+    with pytest.raises(ValueError, match="float64"):
         fast.train_epoch_fast(run, 0, np.arange(8))
+
+
+@pytest.mark.parametrize("batch_size", [0, 7, 64])
+@pytest.mark.parametrize("style", ["classic", "torch"])
+def test_seed_network_batched_epochs(batch_size: int, style: str) -> None:
+    """The seed network in (mini-)batches, the last one short, lr halved every 4 epochs."""
+    config = Config(n_train=200, epochs=12, lr_epoch=4, momentum_style=style,
+                    batch_size=batch_size, shuffle=batch_size == 7)
+    plain, compiled = build(config), build(config)
+    train(plain)
+    fast.train(compiled)
+    assert_same_state(plain, compiled)
+    # The batched step makes the plain path's own NumPy calls and rounds as it does.
+    for name, value in plain.network.parameters.items():
+        np.testing.assert_array_equal(compiled.network.parameters[name], value, err_msg=name)
+    for name, value in plain.optimizer.buffers.items():
+        np.testing.assert_array_equal(compiled.optimizer.buffers[name], value, err_msg=name)
+
+
+def test_train_step_names_a_batch_that_does_not_fit() -> None:
+    run = build(Config(n_train=8, hidden=(3,)))
+    x, y = run.data.x_train, run.data.y_train
+    wide = np.hstack([x, x[:, :1]])
+    with pytest.raises(ValueError, match=r"\(8, 3\) and \(8, 1\) does not fit .* \[2, 3, 1\]"):
+        fast.train_step(run.network, run.optimizer, run.loss, wide, y)
 
 
 def test_bad_order_raises_like_numpy() -> None:
@@ -185,16 +148,19 @@ def test_kernel_exp_within_one_ulp_of_the_c_library() -> None:
     from handnet import _fast_kernel
 
     rng = np.random.default_rng(0)
-    x = -np.concatenate([
-        np.linspace(0.0, 745.0, 20001), rng.exponential(2.0, 20000), [0.0, 1e-300, 708.0, 708.5],
-        [709.0, 744.0, 745.2, 746.0, 1e4, np.inf],
+    x = np.concatenate([
+        -np.linspace(0.0, 745.0, 20001), np.linspace(0.0, 709.78, 20001),
+        rng.exponential(2.0, 20000), -rng.exponential(2.0, 20000),
+        [0.0, -1e-300, 1e-300, -708.0, -708.5, 708.9, 709.0, 709.1, 709.78, 709.8, 710.0],
+        [-709.0, -744.0, -745.2, -746.0, -1e4, -np.inf, 1e4, np.inf],
     ])
     out = np.empty_like(x)
-    _fast_kernel.exp_nonpos(x, out)
-    expected = np.array([math.exp(v) for v in x])
+    _fast_kernel.exp(x, out)
+    with np.errstate(over="ignore"):
+        expected = np.exp(x)  # the C library's exp raises OverflowError past 709.78
     assert np.max(_ulps(out, expected)) <= 1
     nan = np.empty(1)
-    _fast_kernel.exp_nonpos(np.array([np.nan]), nan)
+    _fast_kernel.exp(np.array([np.nan]), nan)
     assert np.isnan(nan[0])
 
 
@@ -202,13 +168,15 @@ def test_kernel_sigmoid_matches_handnet_sigmoid() -> None:
     from handnet import _fast_kernel
 
     z = np.concatenate([
-        np.linspace(-50.0, 50.0, 10001), [0.0, -0.0, 1e4, -1e4, 707.0, -707.0, -720.0, -745.0],
+        np.linspace(-50.0, 50.0, 10001), np.linspace(-709.0, 709.0, 10001),
+        [0.0, -0.0, 1e4, -1e4, 707.0, -707.0, -709.5, -709.78, -710.0, -720.0, -745.0],
         [-800.0, np.inf, -np.inf],
     ])
     out = np.empty_like(z)
     _fast_kernel.activate(fast.ACT_CODES["sigmoid"], z, out)
     expected = sigmoid(z)
     assert np.all(np.isfinite(out))
+    # The same formula; exp differs by at most 1 ulp, which 1 + e and 1 / (...) can round to 2.
     assert np.max(_ulps(out, expected)) <= 2
     nan = np.empty(1)
     _fast_kernel.activate(fast.ACT_CODES["sigmoid"], np.array([np.nan]), nan)

@@ -1,0 +1,121 @@
+"""The batched step behind ``handnet.fast``: the plain path's arithmetic, without its allocations.
+
+One step is the plain path's ``forward``, ``parameter_gradients(loss.gradient(...))`` and
+``SGD.step``, operation for operation: the matrix products and the activations are the same
+NumPy calls (BLAS; NumPy's SIMD ``exp`` and ``tanh``), written into buffers kept from one step to
+the next instead of fresh arrays; the loss gradient, the deltas and the updates are compiled
+loops that round exactly as the plain path's NumPy expressions do (same operations in the same
+order, no fused multiply-adds)::
+
+    forward   z_l = a_{l-1} @ W_l;  z_l += b_l;  a_l = f_l(z_l)      (NumPy, into buffers)
+    output    g_L = dL/dy_hat;  d_L = g_L * f_L'(a_L)                output_delta
+    backward  dW_l = a_{l-1}.T @ d_l,  db_l = sum_rows d_l,  g_{l-1} = d_l @ W_l.T   (NumPy)
+              d_{l-1} = g_{l-1} * f_{l-1}'(a_{l-1})                  delta
+    update    every parameter by handnet.optim.SGD's rule            update
+
+So its results equal the plain path's bit for bit.  relu's derivative is taken from the output
+(``a > 0`` exactly when ``z > 0``).  Input and output of each compiled loop are separate
+arrays: LLVM vectorises a loop only when they do not overlap.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from handnet._fast_kernel import _delta, _loss_gradient, _step
+
+F64 = NDArray[np.float64]
+
+
+def forward_layer(name: str, x: F64, W: F64, b: F64, z: F64, a: F64) -> None:
+    """``z = x @ W; z += b; a = f(z)`` into the given buffers, as the plain path computes it."""
+    np.matmul(x, W, out=z)
+    z += b
+    if name == "sigmoid":  # handnet.activations.sigmoid, step for step
+        np.negative(z, out=a)
+        with np.errstate(over="ignore"):
+            np.exp(a, out=a)
+        a += 1.0
+        np.reciprocal(a, out=a)
+    elif name == "tanh":
+        np.tanh(z, out=a)
+    elif name == "relu":
+        np.maximum(z, 0.0, out=a)
+    else:
+        np.copyto(a, z)
+
+
+@njit(cache=True)
+def output_delta(loss, code, p, t, g, d):  # type: ignore[no-untyped-def]
+    """``g = dL/dp``, ``d = g * f'(p)`` over all elements (flat; N = p.size for mse and bce)."""
+    _loss_gradient(loss, p, t, g)
+    _delta(code, g, p, p, d)
+
+
+@njit(cache=True)
+def delta(code, g, a, d):  # type: ignore[no-untyped-def]
+    """``d = g * f'(a)`` (flat arrays)."""
+    _delta(code, g, a, a, d)
+
+
+@njit(cache=True)
+def update(p, u, g, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
+    """handnet.optim.SGD's rule on one parameter (flat arrays), in place on ``p`` and ``u``."""
+    _step(p, u, 1.0, g, rule, nesterov, lr, m, wd)
+
+
+class Workspace:
+    """Buffers for a batch of ``batch`` rows through layers of ``sizes``, reused step to step."""
+
+    def __init__(self, sizes: Sequence[int], batch: int) -> None:
+        outs = sizes[1:]
+        # per layer: pre-activation z, output a, gradient g = dL/da, delta d = dL/dz
+        self.z, self.a, self.g, self.d = ([np.empty((batch, n)) for n in outs] for _ in range(4))
+        self.dW = [np.empty((sizes[i], sizes[i + 1])) for i in range(len(outs))]
+        self.db = [np.empty((1, n)) for n in outs]
+
+
+_workspaces: OrderedDict[tuple[tuple[int, ...], int], Workspace] = OrderedDict()
+_KEEP = 4
+
+
+def workspace(sizes: Sequence[int], batch: int) -> Workspace:
+    """The workspace for these shapes (the last few are kept, so steps allocate nothing)."""
+    key = (tuple(sizes), batch)
+    ws = _workspaces.pop(key, None) or Workspace(sizes, batch)
+    _workspaces[key] = ws
+    while len(_workspaces) > _KEEP:
+        _workspaces.popitem(last=False)
+    return ws
+
+
+def step(
+    Ws: Sequence[F64], bs: Sequence[F64], uWs: Sequence[F64], ubs: Sequence[F64],
+    ruleW: Sequence[int], ruleb: Sequence[int], names: Sequence[str], acts: Sequence[int],
+    loss: int, x: F64, y: F64, lr: float, m: float, nesterov: bool, wd: float, ws: Workspace,
+) -> None:
+    """One step on the batch ``(x, y)``; ``ws`` must fit at least ``len(x)`` rows."""
+    rows = len(x)
+    z, a, g, d = ([buf[:rows] for buf in bufs] for bufs in (ws.z, ws.a, ws.g, ws.d))
+    inputs = [x, *a[:-1]]
+    last = len(Ws) - 1
+    for i in range(last + 1):
+        forward_layer(names[i], inputs[i], Ws[i], bs[i], z[i], a[i])
+    output_delta(loss, acts[last], a[last].reshape(-1), y.reshape(-1), g[last].reshape(-1),
+                 d[last].reshape(-1))
+    for i in range(last, -1, -1):
+        np.matmul(inputs[i].T, d[i], out=ws.dW[i])
+        np.sum(d[i], axis=0, keepdims=True, out=ws.db[i])
+        if i > 0:
+            np.matmul(d[i], Ws[i].T, out=g[i - 1])
+            delta(acts[i - 1], g[i - 1].reshape(-1), a[i - 1].reshape(-1), d[i - 1].reshape(-1))
+    for i in range(last + 1):
+        update(Ws[i].reshape(-1), uWs[i].reshape(-1), ws.dW[i].reshape(-1), ruleW[i],
+               nesterov, lr, m, wd)
+        update(bs[i].reshape(-1), ubs[i].reshape(-1), ws.db[i].reshape(-1), ruleb[i],
+               nesterov, lr, m, wd)
