@@ -32,22 +32,20 @@ from handnet._fast_kernel import _delta, _loss_gradient, _step
 F64 = NDArray[np.float64]
 
 
-def forward_layer(name: str, x: F64, W: F64, b: F64, z: F64, a: F64) -> None:
-    """``z = x @ W; z += b; a = f(z)`` into the given buffers, as the plain path computes it."""
-    np.matmul(x, W, out=z)
-    z += b
+def forward_layer(name: str, x: F64, W: F64, b: F64, a: F64) -> None:
+    """``a = f(x @ W + b)`` in the buffer ``a``, as the plain path computes it (``z`` in place)."""
+    np.matmul(x, W, out=a)
+    a += b
     if name == "sigmoid":  # handnet.activations.sigmoid, step for step
-        np.negative(z, out=a)
+        np.negative(a, out=a)
         with np.errstate(over="ignore"):
             np.exp(a, out=a)
         a += 1.0
         np.reciprocal(a, out=a)
     elif name == "tanh":
-        np.tanh(z, out=a)
+        np.tanh(a, out=a)
     elif name == "relu":
-        np.maximum(z, 0.0, out=a)
-    else:
-        np.copyto(a, z)
+        np.maximum(a, 0.0, out=a)
 
 
 @njit(cache=True)
@@ -70,14 +68,23 @@ def update(p, u, g, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
 
 
 class Workspace:
-    """Buffers for a batch of ``batch`` rows through layers of ``sizes``, reused step to step."""
+    """Buffers for a batch of ``batch`` rows through layers of ``sizes``, reused step to step.
+
+    Each layer's output ``a`` (its pre-activation first, overwritten), and three scratch areas
+    as large as the widest layer: the gradient ``g = dL/da`` of the layer at hand and the deltas
+    ``d = dL/dz`` of it and the layer above (a delta is dead once the layer below has its own).
+    Fewer, reused buffers keep more of the step in cache."""
 
     def __init__(self, sizes: Sequence[int], batch: int) -> None:
         outs = sizes[1:]
-        # per layer: pre-activation z, output a, gradient g = dL/da, delta d = dL/dz
-        self.z, self.a, self.g, self.d = ([np.empty((batch, n)) for n in outs] for _ in range(4))
+        self.a = [np.empty((batch, n)) for n in outs]
+        self.scratch = [np.empty(batch * max(outs)) for _ in range(3)]
         self.dW = [np.empty((sizes[i], sizes[i + 1])) for i in range(len(outs))]
         self.db = [np.empty((1, n)) for n in outs]
+
+
+def _view(buf: F64, rows: int, n: int) -> F64:
+    return buf[: rows * n].reshape(rows, n)
 
 
 _workspaces: OrderedDict[tuple[tuple[int, ...], int], Workspace] = OrderedDict()
@@ -101,19 +108,25 @@ def step(
 ) -> None:
     """One step on the batch ``(x, y)``; ``ws`` must fit at least ``len(x)`` rows."""
     rows = len(x)
-    z, a, g, d = ([buf[:rows] for buf in bufs] for bufs in (ws.z, ws.a, ws.g, ws.d))
+    a = [buf[:rows] for buf in ws.a]
+    g_buf, d_buf, d_next = ws.scratch
     inputs = [x, *a[:-1]]
     last = len(Ws) - 1
     for i in range(last + 1):
-        forward_layer(names[i], inputs[i], Ws[i], bs[i], z[i], a[i])
-    output_delta(loss, acts[last], a[last].reshape(-1), y.reshape(-1), g[last].reshape(-1),
-                 d[last].reshape(-1))
+        forward_layer(names[i], inputs[i], Ws[i], bs[i], a[i])
+    n = Ws[last].shape[1]
+    d = _view(d_buf, rows, n)
+    output_delta(loss, acts[last], a[last].reshape(-1), y.reshape(-1), g_buf[: rows * n],
+                 d.reshape(-1))
     for i in range(last, -1, -1):
-        np.matmul(inputs[i].T, d[i], out=ws.dW[i])
-        np.sum(d[i], axis=0, keepdims=True, out=ws.db[i])
+        np.matmul(inputs[i].T, d, out=ws.dW[i])
+        np.sum(d, axis=0, keepdims=True, out=ws.db[i])
         if i > 0:
-            np.matmul(d[i], Ws[i].T, out=g[i - 1])
-            delta(acts[i - 1], g[i - 1].reshape(-1), a[i - 1].reshape(-1), d[i - 1].reshape(-1))
+            n = Ws[i].shape[0]
+            g = np.matmul(d, Ws[i].T, out=_view(g_buf, rows, n))
+            d_buf, d_next = d_next, d_buf
+            d = _view(d_buf, rows, n)
+            delta(acts[i - 1], g.reshape(-1), a[i - 1].reshape(-1), d.reshape(-1))
     for i in range(last + 1):
         update(Ws[i].reshape(-1), uWs[i].reshape(-1), ws.dW[i].reshape(-1), ruleW[i],
                nesterov, lr, m, wd)

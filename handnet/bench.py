@@ -81,15 +81,16 @@ def problem(case: Case) -> tuple[Network, NDArray[np.float64], NDArray[np.float6
     return net, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
-def median_us(block: Callable[[], None], steps: int, repeats: int) -> float:
-    """Median over ``repeats`` of the time of ``block()`` divided by ``steps``, in µs."""
-    block()  # warm-up (and compilation)
-    times = []
-    for _ in range(repeats):
+def block_timer(block: Callable[[], None], steps: int) -> Callable[[], float]:
+    """Warm ``block`` up (and compile it); return a timer: one run of it, in µs per step."""
+    block()
+
+    def once() -> float:
         start = time.perf_counter()
         block()
-        times.append((time.perf_counter() - start) / steps * 1e6)
-    return statistics.median(times)
+        return (time.perf_counter() - start) / steps * 1e6
+
+    return once
 
 
 def _seed_optimizer() -> SGD:
@@ -223,43 +224,58 @@ def numpy_threads(n: int) -> Iterator[None]:
         yield
 
 
-TorchTimer = Callable[[str, int, int], float]
+TorchTimer = Callable[[str, int], Callable[[], float]]
+
+
+def _handnet_timers(case: Case) -> tuple[dict[str, Callable[[], float]], str]:
+    """handnet's timers for ``case`` (its figure, the plain path's, the baseline or the floor)."""
+    block, engine = handnet_step(case)
+    timers = {"handnet_us": block_timer(block, case.steps)}
+    if case.batch == 1:
+        timers["handnet_plain_us"] = block_timer(plain_per_sample_step(), 200)
+        timers["numpy_fused_us"] = block_timer(fused_per_sample_step(), 200)
+    else:
+        timers["handnet_plain_us"] = block_timer(plain_batched_step(case), case.steps)
+        timers["blas_floor_us"] = block_timer(blas_floor(case), case.steps)
+    return timers, engine
 
 
 def run_bench(
-    cases: list[str], threads: list[int], repeats: int, torch_us: TorchTimer | None,
+    cases: list[str], threads: list[int], repeats: int, torch_timer: TorchTimer | None,
     log: Callable[[str], None] = lambda s: None,
 ) -> list[dict[str, Any]]:
-    """Every case at every thread count; ``torch_us(case, threads, repeats)`` times the twin."""
+    """Every case at every thread count; ``torch_timer(case, threads)`` times the twin.
+
+    The figures of one row are measured interleaved, repeat by repeat (handnet's, then the
+    twin's), so that a slow spell of a shared machine falls on both sides of a ratio."""
     rows = []
     for t in threads:
         for name in cases:
             case = CASES[name]
             with numpy_threads(t):
-                block, engine = handnet_step(case)
-                ours = median_us(block, case.steps, repeats)
-                row: dict[str, Any] = {"name": name, "threads": t, "handnet_us": ours,
-                                       "handnet_engine": engine}
-                if name == "per-sample":
-                    row["handnet_plain_us"] = median_us(plain_per_sample_step(), 200, repeats)
-                    row["numpy_fused_us"] = median_us(fused_per_sample_step(), 200, repeats)
-                    row["fused_ratio"] = ours / row["numpy_fused_us"]
-                else:
-                    row["handnet_plain_us"] = median_us(plain_batched_step(case), case.steps,
-                                                        repeats)
-                    row["blas_floor_us"] = median_us(blas_floor(case), case.steps, repeats)
-            theirs = None
-            if torch_us is not None:
-                # Two thread pools share the cores: NumPy's BLAS threads spin for a while after
-                # a call, and so do torch's. Let each library's pool park before timing the other.
-                time.sleep(PARK_SECONDS)
-                with numpy_threads(1):
-                    theirs = torch_us(name, t, repeats)
-                time.sleep(PARK_SECONDS)
-            row["torch_us"] = theirs
-            row["ratio"] = ours / theirs if theirs else None
-            if theirs and "blas_floor_us" in row:
-                row["floor_ratio"] = row["blas_floor_us"] / theirs
+                timers, engine = _handnet_timers(case)
+            theirs = torch_timer(name, t) if torch_timer is not None else None
+            samples: dict[str, list[float]] = {key: [] for key in [*timers, "torch_us"]}
+            for _ in range(repeats):
+                with numpy_threads(t):
+                    for key, once in timers.items():
+                        samples[key].append(once())
+                if theirs is not None:
+                    # With several threads both libraries' pools spin for a while after a
+                    # call: let each park before timing the other.
+                    pause = PARK_SECONDS if t > 1 else 0.0
+                    time.sleep(pause)
+                    with numpy_threads(1):
+                        samples["torch_us"].append(theirs())
+                    time.sleep(pause)
+            row: dict[str, Any] = {"name": name, "threads": t, "handnet_engine": engine}
+            row.update({key: statistics.median(v) if v else None for key, v in samples.items()})
+            ours, torch_us = row["handnet_us"], row["torch_us"]
+            row["ratio"] = ours / torch_us if torch_us else None
+            if "numpy_fused_us" in row:
+                row["fused_ratio"] = ours / row["numpy_fused_us"]
+            if torch_us and "blas_floor_us" in row:
+                row["floor_ratio"] = row["blas_floor_us"] / torch_us
             rows.append(row)
             log(format_row(row))
     return rows

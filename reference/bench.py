@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from handnet.bench import CASES, LR, MOMENTUM, Case, median_us, problem
+from handnet.bench import CASES, LR, MOMENTUM, Case, block_timer, problem
 
 
 def build_model(case: Case) -> tuple[torch.nn.Sequential, torch.Tensor, torch.Tensor]:
@@ -52,17 +52,22 @@ def step_block(case: Case) -> Callable[[], None]:
     return block
 
 
-def torch_us(name: str, threads: int, repeats: int) -> float:
-    """Median µs per step of case ``name`` with ``threads`` intra-op threads."""
+def torch_timer(name: str, threads: int) -> Callable[[], float]:
+    """A timer of case ``name`` with ``threads`` intra-op threads: one block, µs per step."""
     case = CASES[name]
     if case.batch == 1:  # an eager per-sample step costs ~400 µs: 200 samples per block
         case = Case(case.name, case.sizes, case.batch, case.init, 200, case.n)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        return median_us(step_block(case), case.steps, repeats)
-    finally:
-        torch.set_num_threads(previous)
+    block = step_block(case)
+
+    def pinned() -> None:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            block()
+        finally:
+            torch.set_num_threads(previous)
+
+    return block_timer(pinned, case.steps)
 
 
 def versions() -> dict[str, str]:

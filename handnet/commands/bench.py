@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--json {args.json}: directory {Path(args.json).parent} does not exist")
     table_out = sys.stderr if to_stdout else sys.stdout
 
-    torch_us = None
+    torch_timer = None
     torch_note = "not measured (--no-torch)"
     versions: dict[str, str] = {}
     if not args.no_torch:
@@ -72,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
         except ImportError as exc:
             torch_note = f"not measured (reference.bench not importable: {exc})"
         else:
-            torch_us = reference.torch_us
+            torch_timer = reference.torch_timer
             versions = reference.versions()
             torch_note = "measured"
 
     print(TABLE_HEADER, file=table_out, flush=True)
-    rows = run_bench(cases, threads, args.repeats, torch_us,
+    rows = run_bench(cases, threads, args.repeats, torch_timer,
                      log=lambda line: print(line, file=table_out, flush=True))
     info = machine_info() | versions
     result = {"cases": rows, "machine": info, "torch": torch_note, "repeats": args.repeats}
