@@ -270,17 +270,18 @@ def _delta(code, g, z, a, delta):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def _loss_gradient(loss, p, t, g):  # type: ignore[no-untyped-def]
+    """g = dL/dp as handnet.losses writes it (N = p.size); one branch-free loop per loss."""
     n = p.shape[0]
-    for j in range(n):
-        if loss == HALF_SSE:
+    if loss == HALF_SSE:
+        for j in range(n):
             g[j] = p[j] - t[j]
-        elif loss == MSE:
+    elif loss == MSE:
+        for j in range(n):
             g[j] = 2.0 * (p[j] - t[j]) / n
-        else:
+    else:
+        for j in range(n):
             den = p[j] * (1.0 - p[j])
-            if den < BCE_EPS:
-                den = BCE_EPS
-            g[j] = (p[j] - t[j]) / den / n
+            g[j] = (p[j] - t[j]) / (BCE_EPS if den < BCE_EPS else den) / n  # NaN stays NaN
 
 
 @njit(cache=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import handnet.cli as cli
-from handnet import Config, build
+from handnet import Config, build, fast
 from handnet.bench import CASES, fused_numpy_epoch, problem
 from handnet.reproduce import SEED_ACCURACY, summarise
 from handnet.train import train_epoch
@@ -161,6 +161,9 @@ def test_bench_with_torch_ratio(main, tmp_path) -> None:  # type: ignore[no-unty
     (row,) = json.loads(path.read_text())["cases"]
     assert row["torch_us"] > 0
     assert row["ratio"] == pytest.approx(row["handnet_us"] / row["torch_us"])
+    assert row["handnet_plain_us"] > 0 and row["blas_floor_us"] > 0
+    assert row["floor_ratio"] == pytest.approx(row["blas_floor_us"] / row["torch_us"])
+    assert row["handnet_engine"] == ("fast" if fast.available() else "plain")
 
 
 def test_torch_bench_model_is_handnets_network() -> None:
