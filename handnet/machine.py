@@ -42,8 +42,12 @@ def machine_info() -> dict[str, Any]:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = sorted({f"{p.get('internal_api')} {p.get('version')}"
+        info["blas"] = sorted({f"{p.get('internal_api')} {p.get('version')} "
+                               f"{p.get('architecture') or ''}".strip()
                                for p in threadpool_info()})
     except ImportError:
         pass
+    # OpenBLAS reads these at start-up; a forced core type changes NumPy's kernels and speed.
+    info["blas_env"] = {k: v for k, v in os.environ.items()
+                        if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))}
     return info
