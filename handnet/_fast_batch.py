@@ -7,7 +7,7 @@ the next instead of fresh arrays; the loss gradient, the deltas and the updates 
 loops that round exactly as the plain path's NumPy expressions do (same operations in the same
 order, no fused multiply-adds)::
 
-    forward   z_l = a_{l-1} @ W_l;  z_l += b_l;  a_l = f_l(z_l)      (NumPy, into buffers)
+    forward   a_l = a_{l-1} @ W_l;  a_l += b_l;  a_l = f_l(a_l)      (NumPy, in place)
     output    g_L = dL/dy_hat;  d_L = g_L * f_L'(a_L)                output_delta
     backward  dW_l = a_{l-1}.T @ d_l,  db_l = sum_rows d_l,  g_{l-1} = d_l @ W_l.T   (NumPy)
               d_{l-1} = g_{l-1} * f_{l-1}'(a_{l-1})                  delta

@@ -268,6 +268,8 @@ def warm(max_layers: int = 5) -> int:
     for n_layers in range(1, max_layers + 1):
         config = Config(hidden=(2,) * (n_layers - 1), epochs=1, n_train=2, n_test=2)
         train(build(config))
+    for loss in LOSS_CODES:  # the batched step's loops (not specialised on the depth)
+        train(build(Config(hidden=(2,), epochs=1, n_train=4, n_test=2, batch_size=2, loss=loss)))
     return max_layers
 
 
