@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from handnet import Config, accuracy, build, train
+from handnet import Config, accuracy, build, fast
 from handnet.checkpoint import load, save
 from handnet.cli import build_parser, main
 from handnet.commands.train import config_from_args
@@ -39,8 +39,9 @@ def tiny_config(**overrides: Any) -> Config:
 
 
 def trained_in_process(config: Config) -> Any:
+    """What ``handnet train`` does with the default engine (compiled where available)."""
     run = build(config)
-    train(run)
+    fast.train(run)
     return run
 
 
@@ -175,7 +176,7 @@ def test_init_from_continues_from_the_saved_weights(tmp_path: Path,
                "--quiet")[0] == 0
     run = build(tiny_config())
     run.network = load(first)[0]
-    train(run)
+    fast.train(run)
     got = load(second)[0]
     for name, p in run.network.parameters.items():
         assert got.parameters[name].tobytes() == p.tobytes(), name
@@ -330,3 +331,36 @@ def test_shadow_reports_the_twin_deviation_per_epoch(capsys: pytest.CaptureFixtu
     assert [r["epoch"] for r in shadow["epochs"]] == [0, 1, 2]
     assert all(r["within_tolerance"] for r in shadow["epochs"])
     assert shadow["summary"]["every_epoch_predictions_agree"] is True
+
+
+# --- engines ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch", ["1", "10", "0"])
+def test_engines_train_the_same_network(batch: str, capsys: pytest.CaptureFixture[str]) -> None:
+    reports = {}
+    for engine in ("plain", "compiled" if fast.available() else "auto"):
+        code, out, _ = cli(capsys, "train", *TINY, "--batch-size", batch, "--engine", engine,
+                           "--json", "-")
+        assert code == 0
+        reports[engine] = json.loads(out)
+    plain = reports.pop("plain")
+    (other,) = reports.values()
+    assert plain["engine"] == "plain"
+    assert other["engine"] == ("compiled" if fast.available() else "plain")
+    assert other["test_accuracy"] == plain["test_accuracy"]
+    assert other["final_loss"] == pytest.approx(plain["final_loss"], rel=1e-12)
+
+
+def test_auto_engine_is_compiled_where_available(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "train", *TINY, "--json", "-")
+    assert code == 0
+    assert json.loads(out)["engine"] == ("compiled" if fast.available() else "plain")
+
+
+def test_compiled_engine_unavailable_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(fast, "available", lambda: False)
+    monkeypatch.setattr(fast, "why_unavailable", lambda: "numba is not importable: test")
+    code, out, err = cli(capsys, "train", *TINY, "--engine", "compiled")
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and "--engine compiled" in err and "numba" in err
