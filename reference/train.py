@@ -42,6 +42,9 @@ class TwinRun:
     y_train: torch.Tensor
     batch_size: int  # 0 means full batch
     history: History = field(default_factory=History)
+    # bce only: the smallest p * (1 - p) any step's loss saw.  Below torch's clamp (1e-12 as a
+    # float) the step is proportional to 1 - p, which one rounding of p moves by eps / (1 - p).
+    min_bce_denominator: float = float("inf")
 
 
 def build_twin(run: Run) -> TwinRun:
@@ -94,7 +97,11 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
     for start in range(0, len(idx_all), batch):
         idx = idx_all[start : start + batch]
         twin.optimizer.zero_grad()
-        loss_fn(twin.model(twin.x_train[idx]), twin.y_train[idx]).backward()
+        y_hat = twin.model(twin.x_train[idx])
+        if twin.loss == "bce":
+            den = float((y_hat * (1 - y_hat)).detach().min())
+            twin.min_bce_denominator = min(twin.min_bce_denominator, den)
+        loss_fn(y_hat, twin.y_train[idx]).backward()
         twin.optimizer.step()
 
 
