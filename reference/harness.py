@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from handnet.losses import get_loss
+from handnet.losses import BCE_EPS, get_loss
 from handnet.network import Network
 from handnet.optim import SGD
 from handnet.schedule import StepDecay
@@ -88,7 +88,8 @@ def twin_step(
 
 class Unstable(Exception):
     """The twin's own training left the stable regime: it amplifies perturbations of the
-    weights by more than :data:`MAX_AMPLIFICATION` (or its weights stop being finite)."""
+    weights by more than :data:`MAX_AMPLIFICATION` (or its weights stop being finite), or a bce
+    step falls in the loss's denominator clamp, where one rounding of the output matters."""
 
 
 # The tolerance policy lets differences grow linearly with the steps taken; that holds while
@@ -193,6 +194,13 @@ class Lockstep:
             for name, s in update_scales(self.model, x, y, self.loss).items():
                 k = (1.0 + m) * self._carry if self.opt.uses_momentum(name) else 1.0
                 self.scales[name] += self.opt.lr * k * float(np.max(s))
+        if self.loss == "bce":
+            with torch.no_grad():
+                p = self.model(_tensor(self.model, x))
+            if float((p * (1 - p)).min()) < BCE_EPS:
+                # bce's clamp is active: the step is proportional to 1 - p, which one rounding
+                # of p moves by eps / (1 - p) >= 1e-4 relative (see test_equivalence_train).
+                raise Unstable(f"bce's denominator clamp is active at step {self.steps + 1}")
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
         self.amplification = deviation(after, probe) / self.delta
