@@ -101,6 +101,17 @@ def workspace(sizes: Sequence[int], batch: int) -> Workspace:
     return ws
 
 
+def forward(
+    Ws: Sequence[F64], bs: Sequence[F64], names: Sequence[str], x: F64, ws: Workspace
+) -> list[F64]:
+    """Every layer's output for the batch ``x`` (views of ``ws``, which must fit ``len(x)``
+    rows): the plain path's ``Network.forward``, bit for bit, without allocating."""
+    a = [buf[: len(x)] for buf in ws.a]
+    for i, (W, b, name) in enumerate(zip(Ws, bs, names, strict=True)):
+        forward_layer(name, x if i == 0 else a[i - 1], W, b, a[i])
+    return a
+
+
 def step(
     Ws: Sequence[F64], bs: Sequence[F64], uWs: Sequence[F64], ubs: Sequence[F64],
     ruleW: Sequence[int], ruleb: Sequence[int], names: Sequence[str], acts: Sequence[int],
@@ -108,12 +119,10 @@ def step(
 ) -> None:
     """One step on the batch ``(x, y)``; ``ws`` must fit at least ``len(x)`` rows."""
     rows = len(x)
-    a = [buf[:rows] for buf in ws.a]
+    a = forward(Ws, bs, names, x, ws)
     g_buf, d_buf, d_next = ws.scratch
     inputs = [x, *a[:-1]]
     last = len(Ws) - 1
-    for i in range(last + 1):
-        forward_layer(names[i], inputs[i], Ws[i], bs[i], a[i])
     n = Ws[last].shape[1]
     d = _view(d_buf, rows, n)
     output_delta(loss, acts[last], a[last].reshape(-1), y.reshape(-1), g_buf[: rows * n],

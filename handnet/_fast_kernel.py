@@ -330,10 +330,3 @@ def epoch(  # type: ignore[no-untyped-def]
             # db = delta: 1.0 * d[j] is d[j] exactly.
             _step(bs[layer][0], ubs[layer][0], 1.0, d, ruleb[layer], nesterov, lr, m, wd)
             g, g_prev = g_prev, g
-
-
-@njit(cache=True)
-def affine_rows(W, b, a, z):  # type: ignore[no-untyped-def]
-    """z = a @ W + b row by row (for a small fan-in, where a BLAS call costs more than it does)."""
-    for s in range(a.shape[0]):
-        _affine(W, b, a[s], z[s])

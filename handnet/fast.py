@@ -37,13 +37,12 @@ from numpy.typing import NDArray
 from handnet.losses import Loss
 from handnet.network import Network
 from handnet.optim import SGD
-from handnet.train import EpochCallback, History, Run
+from handnet.train import EpochCallback, History, Run, record_output
 from handnet.train import train as plain_train
 
 ACT_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "identity": 3}
 LOSS_CODES = {"half-sse": 0, "mse": 1, "bce": 2}
 _PLAIN, _TORCH, _CLASSIC = 0, 1, 2
-SMALL_FAN_IN = 8
 
 F64 = NDArray[np.float64]
 F64I = NDArray[np.int64]
@@ -221,28 +220,20 @@ def train_step(
 
 
 def record_fast(run: Run, lr: float) -> None:
-    """``handnet.train.record`` with compiled activations: loss and accuracy on the training set.
+    """``handnet.train.record`` without its allocations: loss and accuracy on the training set.
 
-    The whole training set goes through each layer at once, as in the plain path: ``a @ W + b``
-    by BLAS (by the kernel for a fan-in of at most ``SMALL_FAN_IN``, where a BLAS call costs more
-    than it does), then the activation by the kernel (NumPy's sigmoid costs ~10 ns an element).
-    Loss and accuracy are the plain path's own expressions on the output.
+    The forward pass is the batched step's (``handnet._fast_batch.forward``): the plain path's
+    NumPy calls, bit for bit, into buffers kept from one epoch to the next, so the figures are
+    the plain path's exactly.  Fresh arrays of the training set's size cost more here than the
+    arithmetic (every epoch would fault in new pages).
     """
-    kernel = _require(run)
-    x, y = _checked_data(run)
-    a = x
-    for layer, code in zip(run.network.layers, _codes(run.network), strict=True):
-        W, b = layer.parameters["W"], layer.parameters["b"]
-        if W.shape[0] <= SMALL_FAN_IN:
-            z = np.empty((len(a), W.shape[1]))
-            kernel.affine_rows(np.ascontiguousarray(W), np.ascontiguousarray(b), a, z)
-        else:
-            z = np.ascontiguousarray(a @ W + b)
-        a = np.empty_like(z)
-        kernel.activate(code, z.reshape(-1), a.reshape(-1))
-    run.history.loss.append(float(np.mean(run.loss.per_sample(a, y))))
-    run.history.train_accuracy.append(float(np.mean((a > 0.5) == y)))
-    run.history.lr.append(lr)
+    batch_kernel = _require_batch(run.network, run.loss)
+    x, _ = _checked_data(run)
+    net = run.network
+    Ws, bs = _arrays(net)
+    outputs = batch_kernel.forward(Ws, bs, net.activation_names, x,
+                                   batch_kernel.workspace(net.sizes, len(x)))
+    record_output(run, outputs[-1], lr)
 
 
 def train(run: Run, on_epoch_end: EpochCallback | None = None, fast: bool = True) -> History:

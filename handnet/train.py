@@ -106,8 +106,13 @@ def train_epoch(run: Run, epoch: int, order: Indices) -> None:
 
 
 def record(run: Run, lr: float) -> None:
-    x, y = run.data.x_train, run.data.y_train
-    y_hat = run.network.forward(x)
+    """Append the training loss and accuracy over the whole training set, and ``lr``."""
+    record_output(run, run.network.forward(run.data.x_train), lr)
+
+
+def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
+    """``record`` given the network's output ``y_hat`` on the training set."""
+    y = run.data.y_train
     run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))))
     run.history.train_accuracy.append(float(np.mean((y_hat > 0.5) == y)))
     run.history.lr.append(lr)

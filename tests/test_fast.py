@@ -21,7 +21,7 @@ pytest.importorskip("numba", reason="numba is not installed: the fast path is op
 from handnet import Config, build, fast  # noqa: E402
 from handnet.activations import sigmoid  # noqa: E402
 from handnet.network import Network  # noqa: E402
-from handnet.train import Run, train, train_epoch  # noqa: E402
+from handnet.train import Run, record, train, train_epoch  # noqa: E402
 
 RTOL = 1e-12
 
@@ -99,6 +99,26 @@ def test_seed_network_batched_epochs(batch_size: int, style: str) -> None:
         np.testing.assert_array_equal(compiled.network.parameters[name], value, err_msg=name)
     for name, value in plain.optimizer.buffers.items():
         np.testing.assert_array_equal(compiled.optimizer.buffers[name], value, err_msg=name)
+    assert compiled.history.loss == plain.history.loss
+
+
+@pytest.mark.parametrize("activation", sorted(fast.ACT_CODES))
+@pytest.mark.parametrize("loss", sorted(fast.LOSS_CODES))
+def test_record_is_the_plain_paths_bit_for_bit(activation: str, loss: str) -> None:
+    """record_fast makes the plain forward's NumPy calls: the same figures, twice in a row
+    (the second time through the kept buffers)."""
+    config = Config(n_train=300, hidden=(20, 7), activation=("tanh", activation, "sigmoid"),
+                    loss=loss, init="glorot")
+    plain, compiled = build(config), build(config)
+    rng = np.random.default_rng(1)
+    for a, b in zip(plain.network.layers, compiled.network.layers, strict=True):
+        a.parameters["b"][...] = b.parameters["b"][...] = rng.normal(size=b.parameters["b"].shape)
+    for _ in range(2):
+        record(plain, 0.5)
+        fast.record_fast(compiled, 0.5)
+    assert compiled.history.loss == plain.history.loss
+    assert compiled.history.train_accuracy == plain.history.train_accuracy
+    assert compiled.history.lr == plain.history.lr == [0.5, 0.5]
 
 
 def test_train_step_names_a_batch_that_does_not_fit() -> None:
