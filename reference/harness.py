@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from handnet.losses import BCE_EPS, get_loss
+from handnet.losses import get_loss
 from handnet.network import Network
 from handnet.optim import SGD
 from handnet.schedule import StepDecay
-from reference.losses import get_torch_loss
+from reference.losses import TORCH_BCE_CLAMP, bce_denominator, get_torch_loss
 from reference.network import TwinNet, handnet_gradients, handnet_parameters
 
 Array = NDArray[np.floating]
@@ -197,9 +197,7 @@ class Lockstep:
         if self.loss == "bce":
             with torch.no_grad():
                 p = self.model(_tensor(self.model, x))
-            if float((p * (1 - p)).min()) < BCE_EPS:
-                # bce's clamp is active: the step is proportional to 1 - p, which one rounding
-                # of p moves by eps / (1 - p) >= 1e-4 relative (see test_equivalence_train).
+            if bce_denominator(p) < TORCH_BCE_CLAMP:
                 raise Unstable(f"bce's denominator clamp is active at step {self.steps + 1}")
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)

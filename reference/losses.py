@@ -17,6 +17,20 @@ import torch.nn.functional as F
 
 TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
+# torch's floor on ``p * (1 - p)`` in bce's derivative: the C++ float 1e-12, also in float64.
+TORCH_BCE_CLAMP = float(torch.tensor(1e-12, dtype=torch.float32))
+
+
+def bce_denominator(y_hat: torch.Tensor) -> float:
+    """The smallest ``p * (1 - p)`` over the outputs ``y_hat``.
+
+    Below ``TORCH_BCE_CLAMP`` torch's clamp is active: the step is then proportional to
+    ``1 - p``, which one rounding of ``p`` (``exp`` is not correctly rounded, on either side)
+    moves by ``eps / (1 - p)`` >= 1e-4 relative, far outside the tolerance policy's assumptions.
+    """
+    p = y_hat.detach()
+    return float((p * (1 - p)).min())
+
 
 def half_sse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((y_hat - y) ** 2).sum()

@@ -22,7 +22,7 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.train import History, Indices, Run
-from reference.losses import get_torch_loss, per_sample
+from reference.losses import bce_denominator, get_torch_loss, per_sample
 from reference.network import TwinNet, to_torch
 from reference.optim import load_buffers, optimizer_like
 from reference.schedule import current_lr, scheduler_at
@@ -42,8 +42,7 @@ class TwinRun:
     y_train: torch.Tensor
     batch_size: int  # 0 means full batch
     history: History = field(default_factory=History)
-    # bce only: the smallest p * (1 - p) any step's loss saw.  Below torch's clamp (1e-12 as a
-    # float) the step is proportional to 1 - p, which one rounding of p moves by eps / (1 - p).
+    # bce only: the smallest p * (1 - p) any step's loss saw (reference.losses.bce_denominator).
     min_bce_denominator: float = float("inf")
 
 
@@ -99,8 +98,7 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
         twin.optimizer.zero_grad()
         y_hat = twin.model(twin.x_train[idx])
         if twin.loss == "bce":
-            den = float((y_hat * (1 - y_hat)).detach().min())
-            twin.min_bce_denominator = min(twin.min_bce_denominator, den)
+            twin.min_bce_denominator = min(twin.min_bce_denominator, bce_denominator(y_hat))
         loss_fn(y_hat, twin.y_train[idx]).backward()
         twin.optimizer.step()
 

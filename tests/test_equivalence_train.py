@@ -19,7 +19,6 @@ from support import examples
 
 from handnet import fast
 from handnet.config import Config
-from handnet.losses import BCE_EPS
 from handnet.train import Indices, Run, build, epoch_order, predict, record, train, train_epoch
 from reference import strategies as S
 from reference.compare import assert_matches_reference
@@ -30,6 +29,7 @@ from reference.harness import (
     perturbation_size,
     predictions_agree,
 )
+from reference.losses import TORCH_BCE_CLAMP
 from reference.network import handnet_parameters
 from reference.scales import forward_scale, loss_scale
 from reference.tolerance import tolerance
@@ -71,11 +71,8 @@ def check_training(
                                   handnet_parameters(probe.model)) / delta
         if not amplification <= MAX_AMPLIFICATION:
             reject()  # chaotic training: outside the tolerance policy's assumptions
-        if twin.min_bce_denominator < BCE_EPS:
-            # bce's clamp was active: the step is proportional to 1 - p there, which a 1-ulp
-            # difference in p (exp is not correctly rounded, on either side) changes by
-            # eps / (1 - p) >= 1e-4 relative -- far outside the tolerance policy's assumptions.
-            reject()
+        if twin.min_bce_denominator < TORCH_BCE_CLAMP:
+            reject()  # bce's clamp was active (see reference.losses.bce_denominator)
         snapshots.append(snapshot(twin, data.x_train, data.x_test))
 
     run = build(config)
