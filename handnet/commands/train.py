@@ -28,7 +28,7 @@ from handnet.data import DATASETS
 from handnet.init import INITS
 from handnet.losses import LOSSES
 from handnet.optim import STYLES
-from handnet.train import Run, accuracy, build, train
+from handnet.train import Run, accuracy, build
 
 SEED = Config()
 # A diverging run overflows: the command says so in one line (see ``run``) instead of a
@@ -432,10 +432,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         with quiet_numerics():
-            if engine == "compiled":
-                fast.train(run_, callback)
-            else:
-                train(run_, callback)
+            fast.train(run_, callback, fast=engine == "compiled")
     finally:
         progress.close()
     seconds = time.perf_counter() - start
