@@ -1,0 +1,38 @@
+"""Wrong: forward "scales the inputs" in place (``x *= 0.5``) every time it is called, so the
+caller's batch shrinks with each call and the network never sees the data it was given. A tool
+that shares its arrays with user code compares the twin on the shrunken batch too."""
+
+import numpy as np
+
+from handnet.adapter import Adapter, Layer
+
+EXPECT = "mismatch"
+ARGS = ["--steps", "2"]
+
+
+class Net:
+    def __init__(self):
+        rng = np.random.default_rng(23)
+        self.W1, self.b1 = rng.standard_normal((3, 4)), np.zeros((1, 4))
+        self.W2, self.b2 = rng.standard_normal((4, 2)), np.zeros((1, 2))
+
+    def forward(self, x):
+        x *= 0.5  # BUG
+        self.x = x
+        self.h = np.tanh(x @ self.W1 + self.b1)
+        return self.h @ self.W2 + self.b2
+
+    def train_step(self, x, y):
+        o = self.forward(x)
+        d2 = o - y
+        d1 = d2 @ self.W2.T * (1 - self.h**2)
+        self.W2 -= 0.1 * self.h.T @ d2
+        self.b2 -= 0.1 * d2.sum(0, keepdims=True)
+        self.W1 -= 0.1 * self.x.T @ d1
+        self.b1 -= 0.1 * d1.sum(0, keepdims=True)
+
+
+def adapter():
+    net = Net()
+    return Adapter(network=net, layers=[Layer("W1", "b1", "tanh"), Layer("W2", "b2", "identity")],
+                   loss="half-sse", forward=net.forward, train_step=net.train_step, lr=0.1)
