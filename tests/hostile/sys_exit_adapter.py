@@ -31,8 +31,8 @@ class Net:
 
 
 def adapter():
+    net = Net()
     if __name__ != "__main__":
         sys.exit(0)
-    net = Net()
     return Adapter(network=net, layers=[Layer("W1", "b1", "tanh"), Layer("W2", "b2", "identity")],
                    loss="half-sse", forward=net.forward, train_step=net.train_step, lr=0.1)
