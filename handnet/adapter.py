@@ -94,6 +94,7 @@ class Adapter:
     lr_epoch: int = 0
     lr_gamma: float = 0.0
     batch: int | None = None
+    randomize: bool = True
     notes: list[str] = field(default_factory=list)
 
     # --- validation --------------------------------------------------------------------
@@ -119,24 +120,25 @@ class Adapter:
                 "the adapter gives neither gradients(x, y) (a backward that returns gradients) "
                 "nor train_step(x, y) (a step that updates the weights): give one"
             )
+        for name in ("bias_momentum", "nesterov", "randomize"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise AdapterError(f"{name} must be True or False, got "
+                                   f"{getattr(self, name)!r}")
         if self.train_step is not None:
-            if self.lr is None or not self.lr > 0:
-                raise AdapterError(
-                    f"train_step needs the learning rate it uses: set lr (got {self.lr!r})"
-                )
-            if not 0 <= self.momentum < 1:
-                raise AdapterError(f"momentum must be in [0, 1), got {self.momentum}")
+            if self.lr is None:
+                raise AdapterError("train_step needs the learning rate it uses: set lr "
+                                   "(got None)")
+            _number("lr", self.lr, low=0.0, low_open=True)
+            _number("momentum", self.momentum, low=0.0, high=1.0)
             if self.nesterov and self.momentum == 0:
                 raise AdapterError("nesterov=True needs a positive momentum")
-            if self.weight_decay < 0:
-                raise AdapterError(f"weight_decay must be >= 0, got {self.weight_decay}")
-            if self.lr_epoch < 0 or not 0 <= self.lr_gamma < 1:
-                raise AdapterError(
-                    f"the schedule needs lr_epoch >= 0 and lr_gamma in [0, 1), got "
-                    f"lr_epoch={self.lr_epoch}, lr_gamma={self.lr_gamma}"
-                )
-        if self.batch is not None and (not isinstance(self.batch, int) or self.batch < 1):
-            raise AdapterError(f"batch must be a positive integer or None, got {self.batch!r}")
+            _number("weight_decay", self.weight_decay, low=0.0)
+            _number("lr_gamma", self.lr_gamma, low=0.0, high=1.0)
+            _integer("lr_epoch", self.lr_epoch, low=0)
+        elif self.lr is not None:
+            _number("lr", self.lr, low=0.0, low_open=True)
+        if self.batch is not None:
+            _integer("batch", self.batch, low=1)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
@@ -220,6 +222,28 @@ class Adapter:
             w, b = self.canonical_layer(i, self.raw(layer.weight), bias)
             out.append((w.copy(), b.copy()))
         return out
+
+    def write_canonical(self, i: int, weight: Array, bias: Array) -> list[str]:
+        """Set layer ``i``'s parameters from canonical ``(W (in, out), b (1, out))``, in the
+        user's layout and dtype.  Arrays are written in place, so every other reference the
+        user's code holds sees the new values; a read-only array is rebound instead (its path
+        is returned, so the caller can say so)."""
+        layer = self.layers[i]
+        user_w = self.raw(layer.weight)
+        dtype = user_w.dtype
+        if self.bias_layout == "folded":
+            full = np.vstack([weight, bias])
+            new_w = full if self.weight_layout == "in_out" else full.T
+        else:
+            new_w = weight if self.weight_layout == "in_out" else weight.T
+        rebound = [] if _put(self.network, layer.weight, user_w, new_w.astype(dtype)) else \
+            [layer.weight]
+        if layer.bias is not None and self.bias_layout not in ("folded", "none"):
+            user_b = self.raw(layer.bias)
+            if not _put(self.network, layer.bias, user_b,
+                        bias.reshape(user_b.shape).astype(user_b.dtype)):
+                rebound.append(layer.bias)
+        return rebound
 
     def canonical_dict(self) -> dict[str, Array]:
         """Every parameter in canonical form by canonical name ``W0, b0, W1, ...``."""
@@ -424,6 +448,53 @@ def resolve(root: Any, path: str) -> Any:
     return obj
 
 
+def _put(root: Any, path: str, current: Array, value: Array) -> bool:
+    """Write ``value`` into the array at ``path`` in place (``True``), or rebind ``path`` to a
+    copy when the array is read-only (``False``)."""
+    if current.flags.writeable:
+        current[...] = value
+        return True
+    m = list(_TOKEN.finditer(path))
+    parent = resolve(root, path[:m[-1].start()]) if len(m) > 1 else root
+    attr, index, _, key = m[-1].groups()
+    try:
+        if attr is not None:
+            setattr(parent, attr, value.copy())
+        else:
+            parent[int(index) if index is not None else key] = value.copy()
+    except (AttributeError, TypeError) as exc:
+        raise AdapterError(
+            f"{path!r} is read-only and cannot be rebound ({exc}); the check sets every "
+            "parameter to random values before comparing: give randomize=False in the "
+            "adapter to keep the network's own") from None
+    return False
+
+
+def _number(name: str, value: Any, low: float, high: float | None = None,
+            low_open: bool = False) -> None:
+    """``value`` is a finite real number in ``[low, high)`` (``(low, ...)`` if ``low_open``)."""
+    real = isinstance(value, int | float | np.integer | np.floating) and \
+        not isinstance(value, bool | np.bool_)
+    if not real:
+        raise AdapterError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise AdapterError(f"{name} must be finite, got {value!r}")
+    above = v > low if low_open else v >= low
+    below = high is None or v < high
+    if not (above and below):
+        lo = f"({low:g}" if low_open else f"[{low:g}"
+        hi = "inf)" if high is None else f"{high:g})"
+        raise AdapterError(f"{name} must be in {lo}, {hi}, got {value!r}")
+
+
+def _integer(name: str, value: Any, low: int) -> None:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
+        raise AdapterError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise AdapterError(f"{name} must be at least {low}, got {value!r}")
+
+
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise AdapterError(f"{name} is {value!r}; choose one of {', '.join(choices)}")

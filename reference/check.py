@@ -3,32 +3,37 @@
 Given an adapter (see ``handnet.adapter``) — or better a factory ``adapter()`` that builds the
 network afresh, which the check calls whenever it needs the initial state — ``check``:
 
-1. reads the user's weights through the adapter's paths, converts them to canonical form and
-   builds a ``handnet.Network`` with the stated activations, and the twin from it;
-2. draws ``steps`` batches from ``numpy.random.default_rng(seed)``: inputs **standard normal**
-   (both signs, so relu units are on and off and every sign-sensitive mistake shows; unlike the
-   data sets' [0, 1]^2, whose all-positive inputs can hide a bias/weight mix-up) and targets
-   suited to the loss (0/1 for ``bce``, uniform in [0, 1] otherwise);
+1. sets every parameter the adapter points at, biases included, to random non-zero values
+   (``randomize=True``, the default: a forward that never adds its zero-initialised biases, or
+   a bias gradient that is never used, is otherwise invisible), reads them back in canonical
+   form and builds the twin from them;
+2. plans the run (:mod:`reference.checkplan`): ``steps`` batches (default 5 for ``train_step``,
+   3 for ``gradients``) of standard-normal inputs and targets suited to the loss, of two
+   alternating batch sizes that are none of the layer widths (so a gradient divided by the
+   number of features instead of the batch cannot pass), and — with a declared lr schedule —
+   epochs that cross the first decay (``start_epoch(e)`` is called with each);
 3. compares the forward output, then
-   (a) the gradients ``gradients(x, y)`` returns with the twin's autograd gradients of the
-       stated loss, and/or
-   (b) the update ``before - after`` one ``train_step(x, y)`` makes on a fresh network with the
-       twin optimiser's first update (same lr, momentum, convention, all buffers at zero); with
-       ``steps > 1`` the update of every step along both trajectories (``start_epoch(e)`` is
-       called before step ``e``; the twin steps ``StepLR`` after each step, one step = one
-       epoch) and reports the first step at which each parameter goes wrong.
-   Updates are divided by the lr in force, so both styles report errors in gradient units;
+   (a) the gradients ``gradients(x, y)`` returns for every batch with the twin's autograd
+       gradients of the stated loss, and/or
+   (b) the update ``before - after`` of every ``train_step(x, y)`` along the trajectory with
+       the twin optimiser's (same lr, momentum, convention, schedule; buffers from zero), and
+       after the trajectory the forward at the trained parameters;
+   updates are divided by the lr in force, so both styles report errors in gradient units;
 4. diagnoses every wrong parameter (``reference.diagnose``).
 
-The verdict is the comparison module's (``reference.compare``) under the project's tolerance
-policy (``reference.tolerance``): ``max|a - e| <= rtol(dtype, steps) * (max|e| + s)`` with ``s``
-the twin's first-order error scale of that quantity (``reference.scales``: forward output,
-loss gradients).  Over several steps (style (b)) the gradient scales accumulate through the
-momentum buffer as in ``reference.harness.Lockstep``: the update at step ``t`` carries
-``sum_i m**(t-i) * lr_i * S_i`` (times ``1 + m`` with Nesterov).  One more term the policy does
-not need for arrays it is handed: an update read back from the weights (``before - after``) is
-only known to within the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, which
-is added to ``rtol * s``.  Everything is divided by the lr in force (gradient units).
+User code only ever sees copies (:mod:`reference.usercode`); an argument it changes in place
+is a fault of the network.  The verdict (``handnet.verdict``) is *match* only when every
+promised comparison ran and matched, *mismatch* when anything differs, *inconclusive* when too
+little could be compared (the twin unstable or not finite, fewer steps than promised, a
+declared momentum or schedule whose effect the run could not see).
+
+The tolerance is the comparison module's (``reference.compare``) under the project's policy
+(``reference.tolerance``): ``max|a - e| <= rtol(dtype, steps) * (max|e| + s)`` with ``s`` the
+twin's first-order error scale of that quantity (``reference.scales``).  Over several steps
+the gradient scales accumulate through the momentum buffer as in ``reference.harness.Lockstep``:
+the update at step ``t`` carries ``sum_i m**(t-i) * lr_i * S_i`` (times ``1 + m`` with
+Nesterov).  An update read back from the weights (``before - after``) is only known to within
+the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, added to ``rtol * s``.
 
 Trajectories are compared only while training is stable, by the suite's rule
 (``reference.harness``): the twin's weights stay below ``10 * max|p_0| + 1``; beyond that any
@@ -37,8 +42,6 @@ two correct implementations part exponentially, and the report says where it sto
 
 from __future__ import annotations
 
-import os
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +52,8 @@ from numpy.typing import NDArray
 from handnet.adapter import Adapter, AdapterError
 from handnet.layers import Dense
 from handnet.network import Network
+from handnet.verdict import UserCodeError, Verdict
+from reference import checkplan
 from reference.compare import compare_arrays
 from reference.diagnose import Finding, Problem, diagnose, diagnose_forward
 from reference.losses import get_torch_loss
@@ -59,110 +64,118 @@ from reference.scales import forward_scale, update_scales
 from reference.schedule import current_lr, make_scheduler
 from reference.simulate import OptConfig
 from reference.tolerance import C, tolerance
+from reference.usercode import call, call_with_copies, owned
 
 Array = NDArray[np.floating]
 AdapterSource = Adapter | Callable[[], Adapter]
 
-DEFAULT_BATCH = 8
 UPDATE_ROUNDING = 4.0
 STABLE_GROWTH = 10.0  # the suite's stable regime: |p| < STABLE_GROWTH * max|p_0| + 1
+
+
+class Inconclusive(Exception):
+    """Nothing could be compared (the twin itself is not finite for these inputs)."""
 
 
 def check(
     adapter: AdapterSource,
     batch: int | None = None,
-    steps: int = 1,
+    steps: int | None = None,
     seed: int = 0,
     source: str = "",
 ) -> Report:
-    """Check the adapter's network against the twin; see the module docstring."""
+    """Check the adapter's network against the twin; see the module docstring.
+
+    With random parameters (the default) and a factory, a run that matches is repeated at
+    the network's own initial parameters, where a bug can show that random values hide (an
+    all-zero relu layer whose derivative at 0 is wrong); a mismatch there is the verdict."""
     fresh, is_factory = _factory(adapter)
+    report = _check(fresh, is_factory, batch, steps, seed, source, randomize=True)
+    if report.verdict is Verdict.MATCH and report.randomized and is_factory:
+        try:
+            own = _check(fresh, is_factory, batch, steps, seed, source, randomize=False)
+        except Inconclusive as exc:
+            report.notes.append(f"at the network's own initial parameters: {exc}")
+            return report
+        if own.verdict is Verdict.MISMATCH:
+            own.notes.insert(0, "with random parameters everything matched; at the network's "
+                             "own initial parameters (reported here) it does not")
+            return own
+        report.notes.append("checked at random parameters and at the network's own initial "
+                            "ones")
+    return report
+
+
+def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
+           steps: int | None, seed: int, source: str, randomize: bool) -> Report:
     ad = fresh()
     ad.validate()
-    if steps < 1:
-        raise AdapterError(f"steps must be at least 1, got {steps}")
-    if steps > 1 and ad.train_step is None:
-        raise AdapterError("--steps > 1 compares trajectories of train_step, which the "
-                           "adapter does not give")
-    b = batch if batch is not None else (ad.batch or DEFAULT_BATCH)
-    if b < 1:
-        raise AdapterError(f"batch must be at least 1, got {b}")
-    sizes, dtype = ad.sizes(), ad.dtype()
+    if not randomize:
+        ad.randomize = False
+    plan = checkplan.make(ad, batch, steps, seed)
+    original = ad.canonical_parameters()
+    rebound = checkplan.randomize(ad, seed) if ad.randomize else []
     params0 = ad.canonical_parameters()
-    for name, value in ad.canonical_dict().items():
-        _require_finite(value, f"the initial {ad.canonical_names().get(name, name)}")
-    batches = draw_batches(np.random.default_rng(seed), b, sizes, ad.loss, steps, dtype)
-    ctx = _Context(ad, sizes, dtype, params0, batches)
-    notes: list[str] = []
-    if ad.batch is not None and b != ad.batch:
-        notes.append(f"the adapter says the network takes batches of {ad.batch}; checked with "
-                     f"{b}")
-
-    if ad.train_step is not None and ad.momentum > 0 and ad.lr_gamma > 0 and \
-            ad.lr_epoch > 0 and steps < ad.lr_epoch + 2:
-        notes.append(f"the {steps} step(s) compared cross no lr decay (every {ad.lr_epoch} "
-                     f"steps): momentum conventions and the schedule's timing only show with "
-                     f"--steps {ad.lr_epoch + 2} or more")
-    forward = _check_forward(ctx)
-    results: list[ParameterResult] = []
+    for i, (w, b) in enumerate(params0):
+        for name, value in ((f"W{i}", w), (f"b{i}", b)):
+            _require_finite(value, f"the initial {ad.canonical_names().get(name, name)}")
+    report = Report(source or "adapter", plan.batch_sizes, len(plan.batches), seed,
+                    np.dtype(ad.dtype()).name, ad.sizes(), ad.activations, ad.loss,
+                    _tolerance_text(ad.dtype()), ForwardResult(0.0, 0.0, True),
+                    [], list(plan.notes), randomized=ad.randomize, epochs=plan.epochs)
+    if rebound:
+        report.notes.append("read-only parameter(s) " + ", ".join(rebound) + " were rebound to "
+                            "new arrays holding the random values")
+    ctx = _Context(ad, params0, plan, report)
+    report.forward = _check_forward(ctx)
+    if not report.forward.ok and ad.randomize and is_factory:
+        _explain_randomized_forward(fresh(), ctx, original)
     if ad.gradients is not None:
-        results += _check_gradients(ctx, forward.ok)
+        report.parameters += _check_gradients(ctx)
     if ad.train_step is not None:
         if ad.gradients is not None:
             if is_factory:
+                randomized = ad.randomize
                 ad = fresh()
+                ad.validate()
+                ad.randomize = randomized
+                if ad.randomize:
+                    checkplan.randomize(ad, seed)
                 _same_start(ad, params0)
             else:
-                notes.append("an Adapter object (not a factory) was given: train_step ran on "
-                             "the network gradients() had seen")
-            ctx = _Context(ad, sizes, dtype, params0, batches)
-        try:
-            results += _check_updates(ctx, forward.ok, notes)
-        except AdapterError as exc:
-            if all(r.ok for r in results) and forward.ok:
-                raise
-            # the gradients already show what is wrong: report them, say why (b) is missing
-            notes.append(f"style (b) not compared: {exc}")
-    order = {f"{k}{i}": (-i, k == "b") for i in range(len(sizes) - 1) for k in "Wb"}
-    results.sort(key=lambda r: (r.style != "gradient", order[r.canonical]))
+                report.notes.append("an Adapter object (not a factory) was given: train_step "
+                                    "ran on the network gradients() had seen")
+            ctx = _Context(ad, params0, plan, report)
+        report.parameters += _check_updates(ctx)
+    order = {f"{k}{i}": (-i, k == "b") for i in range(len(report.sizes) - 1) for k in "Wb"}
+    report.parameters.sort(key=lambda r: (r.style != "gradient", order[r.canonical]))
+    return report
+
+
+def _tolerance_text(dtype: np.dtype) -> str:
     name = np.dtype(dtype).name
-    desc = (f"rtol = {C} * eps({name}) * (1 + steps) = {tolerance(dtype, 0).rtol:.2e} "
+    return (f"rtol = {C} * eps({name}) * (1 + steps) = {tolerance(dtype, 0).rtol:.2e} "
             "for a gradient, relative to max|expected| + its error scale")
-    return Report(source or "adapter", b, steps, seed, np.dtype(dtype).name, sizes,
-                  ad.activations, ad.loss, desc, forward, results, notes)
-
-
-def draw_batches(
-    rng: np.random.Generator, batch: int, sizes: list[int], loss: str, steps: int,
-    dtype: np.dtype | type = np.float64,
-) -> list[tuple[Array, Array]]:
-    """``steps`` batches ``(x, y)`` as rows: standard normal inputs, targets for ``loss``."""
-    out = []
-    for _ in range(steps):
-        x = rng.standard_normal((batch, sizes[0]))
-        if loss == "bce":
-            y = rng.integers(0, 2, size=(batch, sizes[-1])).astype(np.float64)
-        else:
-            y = rng.uniform(0.0, 1.0, size=(batch, sizes[-1]))
-        out.append((x.astype(dtype), y.astype(dtype)))
-    return out
 
 
 class _Context:
     """One adapter instance and what the comparisons share."""
 
-    def __init__(self, ad: Adapter, sizes: list[int], dtype: np.dtype,
-                 params0: list[tuple[Array, Array]], batches: list[tuple[Array, Array]]) -> None:
+    def __init__(self, ad: Adapter, params0: list[tuple[Array, Array]],
+                 plan: checkplan.Plan, report: Report) -> None:
         self.ad = ad
-        self.sizes = sizes
-        self.dtype = dtype
+        self.sizes = ad.sizes()
+        self.dtype = ad.dtype()
         self.params0 = params0
-        self.batches = batches
+        self.plan = plan
+        self.batches = plan.batches
+        self.report = report
+        self.faults = report.faults
         self.names = ad.canonical_names()
-        self.eps = float(np.finfo(dtype).eps)
+        self.eps = float(np.finfo(self.dtype).eps)
 
-    def network(self) -> Network:
-        layers = [Dense(W.copy(), b.copy()) for W, b in self.params0]
+    def network(self, params: list[tuple[Array, Array]] | None = None) -> Network:
+        layers = [Dense(W.copy(), b.copy()) for W, b in (params or self.params0)]
         return Network(layers, self.ad.activations)
 
     def params64(self) -> list[tuple[Array, Array]]:
@@ -176,166 +189,231 @@ class _Context:
         W, b = self.params0[i]
         return self.ad.user_shape(name, (W if name.startswith("W") else b).shape)
 
+    def forward(self, x: Array, what: str = "forward(x)") -> Array:
+        """The user's forward output for rows ``x``, as rows (the tool's own copy)."""
+        out = owned(call_with_copies(what, self.ad.forward, ["x"], [self.ad.to_user(x)],
+                                     self.faults))
+        return self.ad.from_user(out, self.sizes[-1], f"{what}'s output")
+
 
 # --- forward ---------------------------------------------------------------------------------
 
 
-def _check_forward(ctx: _Context) -> ForwardResult:
-    ad = ctx.ad
-    x, _ = ctx.batches[0]
-    out = _call("forward(x)", ad.forward, ad.to_user(x))
-    rows = ad.from_user(out, ctx.sizes[-1], "forward(x)'s output")
-    _require_finite(rows, "forward(x)'s output")
-    model = to_torch(ctx.network())
+def _twin_forward(model: torch.nn.Module, x: Array) -> Array:
     with torch.no_grad():
         twin = model(torch.from_numpy(x)).numpy()
-    _require_finite(twin, "the twin's output", twin=True)
+    if not np.all(np.isfinite(twin)):
+        raise Inconclusive("the twin's own forward output is not finite for these inputs: "
+                           "nothing can be compared (try another --seed)")
+    return twin
+
+
+def _compare_forward(ctx: _Context, params: list[tuple[Array, Array]], x: Array,
+                     rows: Array) -> tuple[bool, Any, Callable[[Array, Array], bool]]:
+    model = to_torch(ctx.network(params))
+    twin = _twin_forward(model, x)
     rtol = tolerance(ctx.dtype, 0).rtol
     extra = float(np.max(forward_scale(model, _f64(x))))
     rec = compare_arrays("output", rows, twin, rtol, extra)
-    diagnosis = []
-    if not rec.ok:
-        def fits(pred: Array, actual: Array) -> bool:
-            return compare_arrays("output", actual, pred, rtol, extra).ok
 
-        diagnosis = diagnose_forward(ctx.params64(), ad.activations, x.astype(np.float64),
-                                     rows.astype(np.float64), fits)
+    def fits(pred: Array, actual: Array) -> bool:
+        return compare_arrays("output", actual, pred, rtol, extra).ok
+
+    return rec.ok, rec, fits
+
+
+def _check_forward(ctx: _Context) -> ForwardResult:
+    x, _ = ctx.batches[0]
+    rows = ctx.forward(x)
+    ok, rec, fits = _compare_forward(ctx, ctx.params0, x, rows)
+    diagnosis = []
+    if not ok:
+        diagnosis = diagnose_forward(ctx.params64(), ctx.ad.activations, x.astype(np.float64),
+                                     np.nan_to_num(rows.astype(np.float64)), fits)
+        if not np.all(np.isfinite(rows)):
+            diagnosis.insert(0, "the output is not finite where the twin's is")
         if not diagnosis:
             diagnosis = ["no single forward change (activation, bias, transposed weight) "
                          "explains it"]
-    return ForwardResult(rec.max_abs_error, rec.max_rel_error, rec.ok, diagnosis)
+    return ForwardResult(rec.max_abs_error, rec.max_rel_error, ok, diagnosis)
+
+
+def _explain_randomized_forward(ad: Adapter, ctx: _Context,
+                                original: list[tuple[Array, Array]]) -> None:
+    """The forward differs at the random parameters: does it match at the network's own?"""
+    x, _ = ctx.batches[0]
+    own = _Context(ad, original, ctx.plan, ctx.report)
+    try:
+        ok, _, _ = _compare_forward(own, original, x, own.forward(x))
+    except (AdapterError, UserCodeError, Inconclusive):
+        return
+    if ok:
+        ctx.report.notes.append(
+            "with the network's own initial parameters the forward output matches; with the "
+            "random ones the check set, it differs: either the forward ignores a parameter "
+            "that starts at zero (a bias never added?), or the network keeps its own copy of "
+            "the parameters that the adapter's paths do not reach (then give randomize=False)")
 
 
 # --- style (a): returned gradients -------------------------------------------------------------
 
 
-def _check_gradients(ctx: _Context, forward_ok: bool) -> list[ParameterResult]:
+def _check_gradients(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
-    x, y = ctx.batches[0]
-    before = ad.raw_parameters()
-    grads = _call("gradients(x, y)", ad.gradients, ad.to_user(x), ad.to_user(y))  # type: ignore[arg-type]
-    raw = ad.gradient_arrays(grads)
-    for path, value in ad.raw_parameters().items():
-        if value.shape != before[path].shape or not np.array_equal(value, before[path]):
-            raise AdapterError(f"gradients(x, y) changed {path!r}; it must only compute "
-                               "gradients (give train_step for a step that updates)")
+    assert ad.gradients is not None
     model = to_torch(ctx.network())
-    loss = get_torch_loss(ad.loss)(model(torch.from_numpy(x)), torch.from_numpy(y))
-    loss.backward()
-    expected = handnet_gradients(model)
-    scales = update_scales(model, _f64(x), _f64(y), ad.loss)
-    extra = {n: float(np.max(s)) for n, s in scales.items()}
     rtol = tolerance(ctx.dtype, 0).rtol
-    actual: dict[str, Array] = {}
+    actual: list[dict[str, Array]] = []
+    expected: list[dict[str, Array]] = []
+    extras: list[dict[str, float]] = []
     raw_shapes: dict[str, tuple[Array, tuple[int, ...]]] = {}
-    for name, user_name in ctx.names.items():
-        _require_finite(expected[name], f"the twin's gradient for {user_name}", twin=True)
-        g = ad.canonical_gradient(name, raw)
-        path = _path_of(ad, name)
-        if g is None:
-            raw_shapes[name] = (raw[path], ctx.user_shape(name) if ad.bias_layout != "folded"
-                                else ad.raw(path).shape)
-            continue
-        _require_finite(g, f"the gradient gradients() returned for {user_name}")
-        actual[name] = g.astype(np.float64)
+    first_wrong: dict[str, int] = {}
+    worst: dict[str, tuple[float, float]] = {}
+    for t, (x, y) in enumerate(ctx.batches):
+        what = "gradients(x, y)" + (f" (batch {t + 1})" if len(ctx.batches) > 1 else "")
+        before = ad.raw_parameters()
+        grads = owned(call_with_copies(what, ad.gradients, ["x", "y"],
+                                       [ad.to_user(x), ad.to_user(y)], ctx.faults))
+        raw = ad.gradient_arrays(grads)
+        for path, g in raw.items():
+            if g.dtype != ctx.dtype and t == 0:
+                ctx.faults.append(
+                    f"{what} returned the gradient for {path!r} as {g.dtype} for a "
+                    f"{np.dtype(ctx.dtype).name} network: a {g.dtype} value leaks into the "
+                    "backward (a constant, np.ones(shape) for np.ones_like(z), ...)")
+        for path, value in ad.raw_parameters().items():
+            if value.shape != before[path].shape or not np.array_equal(value, before[path]):
+                raise AdapterError(f"{what} changed {path!r}; it must only compute "
+                                   "gradients (give train_step for a step that updates)")
+        model.zero_grad()
+        get_torch_loss(ad.loss)(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        twin = handnet_gradients(model)
+        scales = update_scales(model, _f64(x), _f64(y), ad.loss)
+        extras.append({n: float(np.max(s)) for n, s in scales.items()})
+        step_actual: dict[str, Array] = {}
+        for name in ctx.names:
+            _require_finite(twin[name], f"the twin's gradient for {ctx.names[name]}", twin=True)
+            got = ad.canonical_gradient(name, raw)
+            if got is None:
+                if t == 0:
+                    raw_shapes[name] = (raw[_path_of(ad, name)],
+                                        ctx.user_shape(name) if ad.bias_layout != "folded"
+                                        else ad.raw(_path_of(ad, name)).shape)
+                first_wrong.setdefault(name, t + 1)
+                continue
+            step_actual[name] = got.astype(np.float64)
+            rec = compare_arrays(name, got, twin[name], rtol, extras[t][name])
+            a, r = worst.get(name, (0.0, 0.0))
+            worst[name] = (max(a, rec.max_abs_error), max(r, rec.max_rel_error))
+            if not rec.ok:
+                first_wrong.setdefault(name, t + 1)
+        actual.append(step_actual)
+        expected.append({n: e.astype(np.float64) for n, e in twin.items()})
 
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
-        return compare_arrays(name, value, predicted, rtol, extra[name]).ok
+        return compare_arrays(name, value, predicted, rtol, extras[step - 1][name]).ok
 
     def residual(name: str, step: int, predicted: Array, value: Array) -> float:
-        return compare_arrays(name, value, predicted, rtol, extra[name]).max_rel_error
+        return compare_arrays(name, value, predicted, rtol, extras[step - 1][name]).max_rel_error
 
-    records = {n: compare_arrays(n, actual[n], expected[n], rtol, extra[n]) for n in actual}
-    first_wrong = {n: 1 for n in ctx.names if n in raw_shapes or not records[n].ok}
     problem = Problem(
-        ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient",
-        [{n: e.astype(np.float64) for n, e in expected.items()}], [actual], first_wrong,
-        ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
-    findings = diagnose(problem, forward_ok)
+        ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
+        first_wrong, ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
+    findings = diagnose(problem, ctx.report.forward.ok)
     for name, (arr, shape) in raw_shapes.items():
         if not any(f.kind in ("transposed", "bias_axis", "bias_unreduced")
                    for f in findings[name]):
             raise AdapterError(
                 f"gradients() returned shape {arr.shape} for {ctx.names[name]!r}, whose "
                 f"parameter has shape {shape}")
-    out = []
-    for name, user_name in ctx.names.items():
-        rec = records.get(name)
-        out.append(ParameterResult(
-            user_name, name, ctx.user_shape(name), "gradient",
-            None if rec is None else rec.max_abs_error,
-            None if rec is None else rec.max_rel_error,
-            name not in first_wrong, 1 if name in first_wrong else None,
-            _pairs(findings.get(name, []))))
-    return out
+    return [_result(ctx, name, "gradient", worst.get(name), first_wrong.get(name),
+                    findings.get(name, [])) for name in ctx.names]
+
+
+def _result(ctx: _Context, name: str, style: str, worst: tuple[float, float] | None,
+            first: int | None, findings: list[Finding],
+            prefix: list[tuple[str, str, str]] | None = None) -> ParameterResult:
+    a, r = worst if worst is not None else (None, None)
+    return ParameterResult(ctx.names[name], name, ctx.user_shape(name), style, a, r,
+                           first is None, first, [*(prefix or []), *_pairs(findings)])
 
 
 # --- style (b): in-place updates ----------------------------------------------------------------
 
 
-def _check_updates(ctx: _Context, forward_ok: bool, notes: list[str]) -> list[ParameterResult]:
+class _Twin:
+    """The twin's model, optimiser and schedule, stepped alongside the user's network."""
+
+    def __init__(self, ctx: _Context) -> None:
+        ad = ctx.ad
+        assert ad.lr is not None
+        self.model = to_torch(ctx.network())
+        if ad.bias_layout == "none":  # the twin has no bias to train either
+            for linear in self.model.linears:
+                linear.bias.requires_grad_(False)
+        self.opt = make_optimizer(self.model, ad.lr, ad.momentum, ad.momentum_style,
+                                  ad.bias_momentum, ad.nesterov, ad.weight_decay)
+        self.sched = make_scheduler(self.opt, ad.lr_epoch, ad.lr_gamma)
+        self.loss = get_torch_loss(ad.loss)
+        self.names = ctx.names
+
+    def params(self) -> dict[str, Array]:
+        return {n: v for n, v in handnet_parameters(self.model).items() if n in self.names}
+
+    def step(self, x: Array, y: Array, epochs_to_next: int) -> None:
+        self.opt.zero_grad()
+        self.loss(self.model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        self.opt.step()
+        for _ in range(epochs_to_next):
+            self.sched.step()
+
+
+def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.lr is not None and ad.train_step is not None
-    model = to_torch(ctx.network())
-    if ad.bias_layout == "none":  # the twin has no bias to train either
-        for linear in model.linears:
-            linear.bias.requires_grad_(False)
-    opt = make_optimizer(model, ad.lr, ad.momentum, ad.momentum_style, ad.bias_momentum,
-                         ad.nesterov, ad.weight_decay)
-    sched = make_scheduler(opt, ad.lr_epoch, ad.lr_gamma)
-    loss_fn = get_torch_loss(ad.loss)
+    twin = _Twin(ctx)
     names = ctx.names
-    user_prev = {n: v for n, v in ad.canonical_dict().items() if n in names}
-    twin_prev = {n: v for n, v in handnet_parameters(model).items() if n in names}
-    shapes0 = {p: v.shape for p, v in ad.raw_parameters().items()}
+    user_prev = _user_params(ad, names)
+    twin_prev = twin.params()
+    shapes0 = {p: (v.shape, v.dtype) for p, v in ad.raw_parameters().items()}
     lrs: list[float] = []
     actual: list[dict[str, Array]] = []
     expected: list[dict[str, Array]] = []
     extras: list[dict[str, float]] = []  # per step, per parameter: the error scale s
     carried = {n: 0.0 for n in names}  # the momentum buffer's share of gradient error
     bound = STABLE_GROWTH * max(float(np.max(np.abs(v))) for v in twin_prev.values()) + 1.0
-    cfg = OptConfig(ad.lr, ad.momentum, ad.momentum_style, ad.bias_momentum, ad.nesterov,
-                    ad.weight_decay)
+    cfg = _opt_config(ad)
     broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
+    epochs = ctx.plan.epochs
     for t, (x, y) in enumerate(ctx.batches):
         if ad.start_epoch is not None:
-            _call(f"start_epoch({t})", ad.start_epoch, t)
-        _call(f"train_step(x, y) (step {t + 1})", ad.train_step, ad.to_user(x), ad.to_user(y))
-        for path, shape in shapes0.items():
-            new = ad.raw(path).shape
-            if new != shape:
-                for n in names:
-                    if _path_of(ad, n) == path:
-                        broken[n] = (f"train_step changed its shape from {shape} to {new} at "
-                                     f"step {t + 1}: an update of the wrong shape was broadcast "
-                                     "into it")
+            call(f"start_epoch({epochs[t]})", ad.start_epoch, epochs[t])
+        out_before = ctx.forward(x, f"forward(x) (before step {t + 1})") if t == 0 else None
+        call_with_copies(f"train_step(x, y) (step {t + 1})", ad.train_step, ["x", "y"],
+                         [ad.to_user(x), ad.to_user(y)], ctx.faults)
+        broken.update(_shape_changes(ad, names, shapes0, t))
         if broken:
             break
-        user_now = {n: v for n, v in ad.canonical_dict().items() if n in names}
-        lr = current_lr(opt)
-        grad_scales = update_scales(model, _f64(x), _f64(y), ad.loss)
-        opt.zero_grad()
-        loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        opt.step()
-        sched.step()
-        twin_now = {n: v for n, v in handnet_parameters(model).items() if n in names}
+        user_now = _user_params(ad, names)
+        lr = current_lr(twin.opt)
+        grad_scales = update_scales(twin.model, _f64(x), _f64(y), ad.loss)
+        twin.step(x, y, (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1)
+        twin_now = twin.params()
         if not all(np.all(np.abs(v) < bound) for v in twin_now.values()):
-            notes.append(f"training is unstable: at step {t + 1} the twin's weights leave "
-                         f"|p| < {bound:.3g} (10 x the largest initial weight + 1), where any "
-                         "two correct implementations part; steps from there on are not "
-                         "compared (a smaller lr, or fewer --steps)")
+            ctx.report.unstable_at = t + 1
+            ctx.report.notes.append(
+                f"training is unstable: at step {t + 1} the twin's weights leave "
+                f"|p| < {bound:.3g} (10 x the largest initial weight + 1), where any two "
+                "correct implementations part; steps from there on are not compared (a "
+                "smaller lr, or fewer --steps)")
             break
         for n, v in user_now.items():
             if not np.all(np.isfinite(v)):
-                broken[n] = (f"not finite after step {t + 1} while the twin's stays finite")
+                broken[n] = f"not finite after step {t + 1} while the twin's stays finite"
         if broken:
             break
-        if t == 0 and all(np.array_equal(user_now[n], user_prev[n]) for n in names) and \
-                not all(np.array_equal(twin_now[n], twin_prev[n]) for n in names):
-            raise AdapterError(
-                "train_step(x, y) changed none of the parameters the adapter points at ("
-                + ", ".join(names.values()) + "): it must update those arrays in place or "
-                "rebind those attributes (does it update a copy, or another object?)")
+        if t == 0 and out_before is not None:
+            _unchanged_parameters(ctx, x, out_before, user_prev, user_now, twin_prev, twin_now)
         lrs.append(lr)
         actual.append({n: (user_prev[n].astype(np.float64) - user_now[n].astype(np.float64))
                        / lr for n in names})
@@ -351,6 +429,7 @@ def _check_updates(ctx: _Context, forward_ok: bool, notes: list[str]) -> list[Pa
             step_extra[n] = (cfg.first_step_scale(n) * carried[n] + rounding / rtol) / lr
         extras.append(step_extra)
         user_prev, twin_prev = user_now, twin_now
+    ctx.report.compared_steps = len(actual)
 
     def tol(step: int) -> float:
         return tolerance(ctx.dtype, step).rtol
@@ -376,23 +455,91 @@ def _check_updates(ctx: _Context, forward_ok: bool, notes: list[str]) -> list[Pa
             first_wrong[name] = len(actual) + 1
     findings: dict[str, list[Finding]] = {}
     if actual:
+        batches = ctx.batches64()[:len(actual)]
         problem = Problem(
-            ctx.params64(), ad.activations, ad.loss, ctx.batches64()[:len(actual)], "update",
-            expected, actual, {n: t for n, t in first_wrong.items() if t <= len(actual)},
-            names, fits, residual,
-            opt=cfg,
-            lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
-            element=ad.element)
-        findings = diagnose(problem, forward_ok)
-    out = []
-    for name, user_name in names.items():
-        pairs = _pairs(findings.get(name, []))
-        if name in broken:
-            pairs.insert(0, ("broken", broken[name], ""))
-        a, r = worst.get(name, (None, None))  # type: ignore[assignment]
-        out.append(ParameterResult(user_name, name, ctx.user_shape(name), "update", a, r,
-                                   name not in first_wrong, first_wrong.get(name), pairs))
-    return out
+            ctx.params64(), ad.activations, ad.loss, batches, "update", expected, actual,
+            {n: t for n, t in first_wrong.items() if t <= len(actual)}, names, fits, residual,
+            opt=cfg, lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
+            element=ad.element, epochs=epochs[:len(actual)])
+        findings = diagnose(problem, ctx.report.forward.ok)
+        if not first_wrong:
+            ctx.report.untested += checkplan.unobservable(problem, ad)
+            _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])
+    return [_result(ctx, name, "update", worst.get(name), first_wrong.get(name),
+                    findings.get(name, []),
+                    [("broken", broken[name], "")] if name in broken else None)
+            for name in names]
+
+
+def _user_params(ad: Adapter, names: dict[str, str]) -> dict[str, Array]:
+    return {n: v for n, v in ad.canonical_dict().items() if n in names}
+
+
+def _opt_config(ad: Adapter) -> OptConfig:
+    assert ad.lr is not None
+    return OptConfig(float(ad.lr), float(ad.momentum), ad.momentum_style,
+                     bool(ad.bias_momentum), bool(ad.nesterov), float(ad.weight_decay))
+
+
+def _shape_changes(ad: Adapter, names: dict[str, str],
+                   shapes0: dict[str, tuple[tuple[int, ...], np.dtype]], t: int
+                   ) -> dict[str, str]:
+    """Parameters whose shape or dtype the step changed (a rebinding update can do both)."""
+    broken = {}
+    for path, (shape, dtype) in shapes0.items():
+        new = ad.raw(path)
+        what = ""
+        if new.shape != shape:
+            what = (f"train_step changed its shape from {shape} to {new.shape} at step "
+                    f"{t + 1}: an update of the wrong shape was broadcast into it")
+        elif new.dtype != dtype:
+            what = (f"train_step changed its dtype from {dtype} to {new.dtype} at step "
+                    f"{t + 1}: a {new.dtype} value leaks into the update of a {dtype} network")
+        for n in names:
+            if what and _path_of(ad, n) == path:
+                broken[n] = what
+    return broken
+
+
+def _unchanged_parameters(ctx: _Context, x: Array, out_before: Array,
+                          user_prev: dict[str, Array], user_now: dict[str, Array],
+                          twin_prev: dict[str, Array], twin_now: dict[str, Array]) -> None:
+    """Step 1 changed none of the adapter's arrays (while the twin's moved): either the
+    network's update really is zero — a finding — or the adapter points at arrays the
+    network's training does not update — an adapter error.  The forward tells them apart."""
+    names = ctx.names
+    if not all(np.array_equal(user_now[n], user_prev[n]) for n in names) or \
+            all(np.array_equal(twin_now[n], twin_prev[n]) for n in names):
+        return
+    out_after = ctx.forward(x, "forward(x) (after step 1)")
+    if not np.array_equal(out_after, out_before, equal_nan=True):
+        raise AdapterError(
+            "train_step(x, y) changed none of the arrays the adapter points at ("
+            + ", ".join(names.values()) + "), yet the network's forward output changed: it "
+            "updates (or rebinds) other arrays than those; point the adapter's paths at the "
+            "arrays train_step updates")
+    ctx.faults.append(
+        "train_step(x, y) changed no parameter at step 1 and the network's forward output "
+        "stayed the same: every update is zero (a derivative that returns 0, an lr of 0, or "
+        "an update applied to a copy)")
+
+
+def _check_forward_after(ctx: _Context, x: Array) -> None:
+    """After the trajectory, the user's forward must compute the network at the parameters
+    it now holds (a forward reading stale copies would pass every update comparison)."""
+    current = ctx.ad.canonical_parameters()
+    rows = ctx.forward(x, "forward(x) (after training)")
+    try:
+        ok, rec, _ = _compare_forward(ctx, current, x, rows)
+    except Inconclusive:
+        return
+    if not ok:
+        ctx.faults.append(
+            f"after {ctx.report.compared_steps} training step(s), forward(x) no longer "
+            f"computes the network at the parameters the adapter points at (max rel error "
+            f"{rec.max_rel_error:.2e}), although it did before: the forward reads arrays that "
+            "train_step does not update (a list or dict built once, while train_step rebinds "
+            "the attributes?)")
 
 
 def _path_of(ad: Adapter, name: str) -> str:
@@ -417,7 +564,7 @@ def _factory(source: AdapterSource) -> tuple[Callable[[], Adapter], bool]:
                            f"{type(source).__name__}")
 
     def make() -> Adapter:
-        ad = _call("adapter()", source)
+        ad = call("adapter()", source)
         if not isinstance(ad, Adapter):
             raise AdapterError(f"adapter() returned a {type(ad).__name__}, not a "
                                "handnet.adapter.Adapter")
@@ -427,28 +574,12 @@ def _factory(source: AdapterSource) -> tuple[Callable[[], Adapter], bool]:
 
 
 def _same_start(ad: Adapter, params0: list[tuple[Array, Array]]) -> None:
-    ad.validate()
     again = ad.canonical_parameters()
     if len(again) != len(params0) or any(
             not (np.array_equal(w, w0) and np.array_equal(b, b0))
             for (w, b), (w0, b0) in zip(again, params0, strict=False)):
         raise AdapterError("adapter() built different weights on its second call: seed the "
                            "network's generator so every call builds the same network")
-
-
-def _call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Call user code; any exception becomes an ``AdapterError`` naming the call and line."""
-    try:
-        return fn(*args)
-    except AdapterError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - user code may raise anything
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = ""
-        if frames:
-            last = frames[-1]
-            where = f" (at {os.path.basename(last.filename)}:{last.lineno})"
-        raise AdapterError(f"{what} raised {type(exc).__name__}: {exc}{where}") from exc
 
 
 def _f64(a: Array) -> NDArray[np.float64]:
@@ -459,5 +590,7 @@ def _require_finite(value: Array, what: str, twin: bool = False) -> None:
     arr = np.asarray(value)
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        hint = " for these inputs; try another --seed" if twin else ""
-        raise AdapterError(f"{what} is not finite ({arr[bad]} at {list(bad)}){hint}")
+        if twin:
+            raise Inconclusive(f"{what} is not finite ({arr[bad]} at {list(bad)}) for these "
+                               "inputs: nothing can be compared (try another --seed)")
+        raise AdapterError(f"{what} is not finite ({arr[bad]} at {list(bad)})")

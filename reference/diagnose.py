@@ -80,6 +80,14 @@ class Problem:
     lr_epoch: int = 0
     lr_gamma: float = 0.0
     element: Callable[[str, tuple[int, ...]], str] | None = None
+    epochs: list[int] | None = None  # the epoch of each step (None: step t is epoch t)
+
+    def at_epochs(self, lr_of_epoch: Callable[[int], float]) -> Callable[[int], float]:
+        """An lr per step from an lr per epoch (the check may skip epochs to cross a decay)."""
+        epochs = self.epochs
+        if epochs is None:
+            return lr_of_epoch
+        return lambda t: lr_of_epoch(epochs[t])
 
     def layer(self, j: int) -> str:
         """Layer ``j`` (counted from 0 at the input) with its weight's user name."""
@@ -238,7 +246,10 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
     c, res = fit_factor(a, g)
     if np.isfinite(c) and p.fits(name, 1, c * g, a):
         lr = p.opt.lr if p.opt else None
+        sign_c = 1.0 if c >= 0 else -1.0
         labels = _name_factor(c, named_factors(p.batch, p.n_out, p.style, lr), 1e-6)
+        labels += [label for value, label in named_factors(p.batch, p.n_out, p.style, lr)
+                   if label not in labels and p.fits(name, 1, sign_c * value * g, a)]
         layer = int(name[1:])
         if c == 0 or not np.any(a):
             what = "update" if p.style == "update" else "gradient"
@@ -255,10 +266,10 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
             found.append(Finding("factor", f"{sign}off by a constant factor {c:.4g}{meaning}",
                                  layer, evidence=f"fitted {c:.6g}, residual {res:.1e}"))
             b = p.batch
-            if name.startswith("b") and b > 1 and abs(c - 1 / b) <= 1e-6 / b:
+            if name.startswith("b") and b > 1 and p.fits(name, 1, g / b, a):
                 wname = f"W{layer}"
-                wc, _ = fit_factor(p.actual[0].get(wname, g), p.expected[0][wname])
-                if not abs(wc - 1 / b) <= 1e-6 / b:
+                wa = p.actual[0].get(wname)
+                if wa is None or not p.fits(wname, 1, p.expected[0][wname] / b, wa):
                     found.append(Finding(
                         "bias_mean", f"bias gradient averaged over the batch where the "
                         f"weights' is summed (factor 1/B = 1/{b} on the bias only)", layer))
@@ -433,7 +444,7 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
     lr0 = opt.lr
     gamma = 1.0 - p.lr_gamma
     variants: list[tuple[str, str, OptConfig, Callable[[int], float]]] = []
-    base_lr = sim.step_lr(lr0, p.lr_epoch, gamma)
+    base_lr = p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma))
     if opt.momentum > 0:
         other = "torch" if opt.style == "classic" else "classic"
         variants.append((f"{other} momentum instead of the stated {opt.style} (they part "
@@ -462,12 +473,12 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                              replace(opt, decoupled_decay=True), base_lr))
     if p.lr_epoch > 0 and p.lr_gamma > 0:
         variants.append(("the schedule one step (epoch) early", "schedule_early", opt,
-                         sim.step_lr(lr0, p.lr_epoch, gamma, shift=1)))
+                         p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma, shift=1))))
         variants.append(("the schedule one step (epoch) late", "schedule_late", opt,
-                         sim.step_lr(lr0, p.lr_epoch, gamma, shift=-1)))
+                         p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma, shift=-1))))
         variants.append((f"the lr multiplied by lr_gamma = {p.lr_gamma:g} instead of by "
                          f"1 - lr_gamma = {gamma:g}", "schedule_gamma", opt,
-                         sim.step_lr(lr0, p.lr_epoch, p.lr_gamma)))
+                         p.at_epochs(sim.step_lr(lr0, p.lr_epoch, p.lr_gamma))))
     wrong = list(p.first_wrong)
     for label, kind, cfg, lr_at in variants:
         updates = sim.trajectory(p.params, p.activations, stated, p.batches, cfg, lr_at,

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from handnet.verdict import SCHEMA_VERSION, Verdict
+
 STYLE_TITLES = {
     "gradient": "style (a): returned gradients vs the twin's autograd gradients",
     "update": "style (b): in-place updates vs the twin's optimiser (errors in update / lr)",
@@ -43,9 +45,17 @@ class ParameterResult:
     def patterns(self) -> list[str]:
         return [kind for kind, _, _ in self.findings]
 
+    @property
+    def consequence(self) -> bool:
+        """Wrong only after another parameter went wrong first, with nothing of its own that
+        explains it: a consequence, listed apart from the root causes."""
+        return not self.ok and self.patterns == ["consequence"]
+
     def verdict(self, steps: int) -> str:
         if self.ok:
             return "ok"
+        if self.consequence:
+            return f"follows (step {self.first_wrong_step})"
         if steps > 1 and self.first_wrong_step is not None:
             return f"WRONG (step {self.first_wrong_step})"
         return "WRONG"
@@ -57,6 +67,7 @@ class ParameterResult:
             "max_abs_error": _finite(self.max_abs_error),
             "max_rel_error": _finite(self.max_rel_error),
             "ok": self.ok,
+            "consequence": self.consequence,
             "diagnosis": self.diagnosis,
             "patterns": self.patterns,
             "style": self.style,
@@ -80,10 +91,10 @@ class ForwardResult:
 
 @dataclass
 class Report:
-    """Everything ``check`` found; ``exit_code`` is 0 when all matches, 1 otherwise."""
+    """Everything ``check`` found; ``verdict`` (``handnet.verdict``) says what it adds up to."""
 
     source: str
-    batch: int
+    batch_sizes: list[int]
     steps: int
     seed: int
     dtype: str
@@ -94,18 +105,53 @@ class Report:
     forward: ForwardResult
     parameters: list[ParameterResult]
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.forward.ok and all(p.ok for p in self.parameters)
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
+    faults: list[str] = field(default_factory=list)  # wrong beyond any one parameter
+    untested: list[str] = field(default_factory=list)  # declared, but not observable
+    randomized: bool = False
+    epochs: list[int] | None = None
+    compared_steps: int | None = None  # style (b): steps actually compared
+    unstable_at: int | None = None
 
     @property
     def wrong(self) -> list[ParameterResult]:
-        return [p for p in self.parameters if not p.ok]
+        """The parameters at fault (root causes); consequences are apart."""
+        return [p for p in self.parameters if not p.ok and not p.consequence]
+
+    @property
+    def consequences(self) -> list[ParameterResult]:
+        return [p for p in self.parameters if p.consequence]
+
+    @property
+    def inconclusive(self) -> list[str]:
+        """Why too little was compared to call it a match (empty: everything promised ran)."""
+        out = []
+        if self.compared_steps is not None and self.compared_steps < self.steps:
+            why = (f"the twin's training became unstable at step {self.unstable_at}"
+                   if self.unstable_at else "the trajectory stopped early")
+            out.append(f"only {self.compared_steps} of the {self.steps} steps promised were "
+                       f"compared: {why} (try a smaller lr in the adapter, or fewer --steps)")
+        out += [f"not tested: {u}" for u in self.untested]
+        return out
+
+    @property
+    def verdict(self) -> Verdict:
+        if not self.forward.ok or self.faults or any(not p.ok for p in self.parameters):
+            return Verdict.MISMATCH
+        if self.inconclusive:
+            return Verdict.INCONCLUSIVE
+        return Verdict.MATCH
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.MATCH
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+    @property
+    def batch(self) -> int:
+        return self.batch_sizes[0]
 
     def start_here(self) -> ParameterResult | None:
         """The first wrong parameter in backprop order (output side first), earliest step."""
@@ -115,23 +161,41 @@ class Report:
         first = min(p.first_wrong_step or 1 for p in wrong)
         return next(p for p in wrong if (p.first_wrong_step or 1) == first)
 
-    def to_dict(self) -> dict[str, Any]:
+    def start_here_name(self) -> str | None:
+        """Where to look first, as the text says it: "forward", a parameter, or nothing."""
+        if not self.forward.ok:
+            return "forward"
         start = self.start_here()
+        return None if start is None else start.name
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.verdict
         return {
+            "schema_version": SCHEMA_VERSION,
+            "verdict": v.label,
+            "exit_code": v.exit_code,
             "ok": self.ok,
-            "verdict": "match" if self.ok else "mismatch",
             "source": self.source,
             "batch": self.batch,
+            "batch_sizes": self.batch_sizes,
             "steps": self.steps,
+            "compared_steps": self.compared_steps,
+            "epochs": self.epochs,
             "seed": self.seed,
             "dtype": self.dtype,
             "sizes": self.sizes,
             "activations": self.activations,
             "loss": self.loss,
+            "randomized": self.randomized,
             "tolerance": self.tolerance,
             "forward": self.forward.to_dict(),
             "parameters": [p.to_dict() for p in self.parameters],
-            "start_here": None if start is None else start.name,
+            "start_here": self.start_here_name(),
+            "root_causes": [p.name for p in self.wrong],
+            "consequences": [p.name for p in self.consequences],
+            "faults": self.faults,
+            "inconclusive": self.inconclusive,
+            "untested": self.untested,
             "notes": self.notes,
         }
 
@@ -140,11 +204,18 @@ class Report:
 
     def to_text(self) -> str:
         arch = "-".join(map(str, self.sizes))
+        sizes = sorted(set(self.batch_sizes))
+        batch = "batch " + "/".join(map(str, sizes)) + (" (alternating)" if len(sizes) > 1
+                                                         else "")
+        epochs = ""
+        if self.epochs is not None and self.epochs != list(range(len(self.epochs))):
+            epochs = f" at epochs {', '.join(map(str, self.epochs))}"
         lines = [
             f"handnet check: {self.source}",
             f"network {arch}, activations {', '.join(self.activations)}, loss {self.loss}, "
-            f"{self.dtype}; batch {self.batch}, {self.steps} step(s), seed {self.seed}; "
-            f"tolerance {self.tolerance}",
+            f"{self.dtype}; {batch}, {self.steps} step(s){epochs}, seed {self.seed}"
+            + ("; parameters set to random values" if self.randomized else "")
+            + f"; tolerance {self.tolerance}",
         ]
         f = self.forward
         verdict = "ok" if f.ok else "DIFFERS"
@@ -157,18 +228,30 @@ class Report:
             if rows:
                 lines += ["", STYLE_TITLES[style], *self._table(rows)]
         lines.append("")
+        lines += [f"FAULT: {fault}" for fault in self.faults]
         start = self.start_here()
+        v = self.verdict
         if not f.ok:
+            lines.append("verdict: MISMATCH in the forward pass")
             lines.append("start here: the forward pass (its output already differs, so every "
                          "gradient after it is suspect)")
-        elif start is None:
-            lines.append("verdict: every parameter matches the twin")
-        else:
+        elif start is not None:
             names = ", ".join(p.name for p in self.wrong)
             lines.append(f"verdict: MISMATCH in {names}")
+            if self.consequences:
+                lines.append("  (" + ", ".join(p.name for p in self.consequences) + " differ "
+                             "later only as a consequence)")
             top = f": {start.findings[0][1].split(' — ')[0]}" if start.findings else ""
             lines.append(f"start here: {start.name} (first wrong in backprop order, output "
                          f"side first){top}")
+        elif v is Verdict.MISMATCH:
+            lines.append("verdict: MISMATCH (see FAULT above)")
+        elif v is Verdict.INCONCLUSIVE:
+            lines.append("verdict: INCONCLUSIVE: nothing compared differs, but the run could "
+                         "not compare everything it promised")
+            lines += [f"  - {reason}" for reason in self.inconclusive]
+        else:
+            lines.append("verdict: every parameter matches the twin")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 

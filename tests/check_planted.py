@@ -370,7 +370,8 @@ class PlantedNet:
         common: dict[str, Any] = dict(
             network=self, layers=layers, loss=self.loss, forward=self.forward,
             weight_layout=self.layout.weight, bias_layout=self.layout.bias,
-            input_layout=self.layout.inputs)
+            input_layout=self.layout.inputs,
+            randomize=self.initial is None)  # a test's chosen start is kept as it is
         if self.layout.mode == "gradients":
             return Adapter(**common, gradients=self.gradients, gradient_keys=keys)
         return Adapter(**common, train_step=self.train_step, lr=o.lr, momentum=o.momentum,

@@ -10,7 +10,9 @@ import pytest
 from check_planted import Layout, Opt, PlantedNet
 
 from handnet.adapter import Adapter, AdapterError, Layer
+from handnet.verdict import UserCodeError, Verdict
 from reference.check import check
+from reference.report import Report
 
 
 def _net(**kwargs: Any) -> PlantedNet:
@@ -65,22 +67,67 @@ def test_bias_of_the_wrong_shape_is_named() -> None:
     _raises(_with(change), "bias 'b1' has shape (1, 4)", "(4, 1)")
 
 
-def test_update_step_that_changes_nothing() -> None:
+def _zero_update_fault(report: Report) -> None:
+    assert report.verdict is Verdict.MISMATCH
+    assert any("changed no parameter at step 1" in f for f in report.faults), report.faults
+    assert {p.canonical for p in report.wrong} == {"W0", "b0", "W1", "b1"}
+    assert all("zero" in p.patterns for p in report.wrong), report.to_text()
+
+
+def test_update_step_that_changes_nothing_is_a_finding() -> None:
     def change(ad: Adapter) -> None:
-        ad.train_step = lambda x, y: None
+        ad.train_step = lambda x, y: None  # every update zero: a finding, not an adapter error
 
-    _raises(_with(change, layout=Layout(mode="train_step")), "changed none of the parameters")
+    _zero_update_fault(check(_with(change, layout=Layout(mode="train_step"))))
 
 
-def test_update_step_on_a_copy_changes_nothing() -> None:
+def test_update_step_on_a_copy_is_a_finding() -> None:
     def make() -> Adapter:
         net = _net(layout=Layout(mode="train_step"))
         ad = net.adapter()
         copy = _net(layout=Layout(mode="train_step"))
-        ad.train_step = copy.train_step  # updates another object
+        ad.train_step = copy.train_step  # updates another object, which the forward never reads
         return ad
 
-    _raises(make, "changed none of the parameters", "W1, b1, W2, b2")
+    _zero_update_fault(check(make))
+
+
+class _DictNet:
+    """Parameters in a dict, aliased as attributes at first; training rebinds the dict's
+    entries, so the attributes go stale."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(0)
+        self.p = {"W": rng.standard_normal((3, 2)), "b": np.zeros((1, 2))}
+        self.W, self.b = self.p["W"], self.p["b"]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        self.out = 1 / (1 + np.exp(-(x @ self.p["W"] + self.p["b"])))
+        return self.out
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> None:
+        o = self.forward(x)
+        d = (o - y) * o * (1 - o)
+        self.p["W"] = self.p["W"] - 0.1 * x.T @ d
+        self.p["b"] = self.p["b"] - 0.1 * d.sum(axis=0, keepdims=True)
+
+
+def test_update_step_that_rebinds_other_arrays_is_an_adapter_error() -> None:
+    def make() -> Adapter:
+        net = _DictNet()
+        return Adapter(net, [Layer("W", "b", "sigmoid")], "half-sse", forward=net.forward,
+                       train_step=net.train_step, lr=0.1)
+
+    _raises(make, "changed none of the arrays the adapter points at (W, b)",
+            "yet the network's forward output changed")
+
+    def fixed() -> Adapter:
+        net = _DictNet()
+        return Adapter(net, [Layer("p['W']", "p['b']", "sigmoid")], "half-sse",
+                       forward=net.forward, train_step=net.train_step, lr=0.1)
+
+    assert check(fixed).verdict is Verdict.MATCH
 
 
 def test_wrong_gradient_keys_are_named() -> None:
@@ -138,11 +185,13 @@ def test_bce_needs_a_sigmoid_output() -> None:
     _raises(_with(change), "bce", "sigmoid")
 
 
-def test_non_finite_output() -> None:
+def test_non_finite_output_is_a_forward_mismatch() -> None:
     def change(ad: Adapter) -> None:
         ad.forward = lambda x: np.full((x.shape[0], 2), np.nan)
 
-    _raises(_with(change), "forward(x)'s output is not finite")
+    report = check(_with(change))
+    assert report.verdict is Verdict.MISMATCH and not report.forward.ok
+    assert "not finite" in report.forward.diagnosis[0]
 
 
 def test_output_of_the_wrong_shape() -> None:
@@ -159,7 +208,10 @@ def test_exception_in_user_code_names_the_call_and_line() -> None:
 
         ad.gradients = gradients
 
-    _raises(_with(change), "gradients(x, y) raised ValueError", "test_check_errors.py:")
+    with pytest.raises(UserCodeError) as info:
+        check(_with(change))
+    assert "gradients(x, y) (batch 1) raised ValueError" in str(info.value)
+    assert "test_check_errors.py:" in str(info.value)
 
 
 def test_gradients_that_change_the_weights() -> None:
@@ -174,7 +226,7 @@ def test_gradients_that_change_the_weights() -> None:
 
         ad.gradients = gradients
 
-    _raises(_with(change), "gradients(x, y) changed 'W1'")
+    _raises(_with(change), "gradients(x, y) (batch 1) changed 'W1'")
 
 
 def test_factory_returning_something_else() -> None:
@@ -189,6 +241,7 @@ def test_nondeterministic_factory_is_named_when_both_styles_run() -> None:
         ad = net.adapter()
         ad.gradients = net.gradients
         ad.gradient_keys = {p: f"d{p}" for p in ad.parameter_paths()}
+        ad.randomize = False  # else the check sets its own parameters, the same every call
         return ad
 
     _raises(make, "different weights on its second call")
@@ -201,8 +254,24 @@ def test_parameters_of_mixed_dtypes() -> None:
     _raises(_with(change), "mix dtypes")
 
 
-def test_steps_without_train_step() -> None:
-    _raises(lambda: _net().adapter(), "--steps", steps=3)
+def test_gradients_right_only_on_the_first_call_are_caught() -> None:
+    def change(ad: Adapter) -> None:
+        inner = ad.gradients
+        assert inner is not None
+        calls = []
+
+        def gradients(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+            calls.append(1)
+            g = dict(inner(x, y))
+            if len(calls) > 1:
+                g["dW1"] = 1.01 * g["dW1"]
+            return g
+
+        ad.gradients = gradients
+
+    report = check(_with(change))
+    assert report.verdict is Verdict.MISMATCH
+    assert [(p.canonical, p.first_wrong_step) for p in report.wrong] == [("W0", 2)]
 
 
 def test_a_step_diverging_only_in_the_user_network_is_a_mismatch() -> None:

@@ -1,4 +1,9 @@
-"""No false alarms: correct user-style networks, in every layout, pass ``check`` (exit 0).
+"""No false alarms: correct user-style networks, in every layout, never get a mismatch.
+
+They pass (exit 0), or — where the run could not see everything declared (a momentum whose
+effect stays within the tolerance over the steps asked for, a schedule whose decay the steps
+do not reach, training unstable before the last step) — are inconclusive (exit 3), for the
+reasons the report gives and for no other.
 
 Networks, optimisers and schedules come from the suite's strategies (``reference.strategies``);
 the layouts vary over everything the adapter protocol covers: weights (in, out) or (out, in),
@@ -18,6 +23,7 @@ from hypothesis import strategies as st
 from support import examples
 
 from handnet.adapter import Adapter
+from handnet.verdict import Verdict
 from reference.check import check
 from reference.strategies import (
     LOSS_NAMES,
@@ -49,9 +55,10 @@ class Case:
     layout: Layout
     opt: OptSpec
     schedule: ScheduleSpec
-    batch: int
-    steps: int
+    batch: int | None
+    steps: int | None
     seed: int
+    randomize: bool
 
     def adapter(self) -> Adapter:
         built = self.net.build()
@@ -59,8 +66,10 @@ class Case:
         opt = Opt(self.opt.lr, self.opt.momentum, self.opt.style, self.opt.bias_momentum,
                   self.opt.nesterov, self.opt.weight_decay, self.schedule.lr_epoch,
                   self.schedule.lr_gamma)
-        return PlantedNet(self.net.sizes, self.net.activations, self.loss, self.layout, opt,
-                          dtype=np.dtype(self.net.dtype).type, initial=initial).adapter()
+        ad = PlantedNet(self.net.sizes, self.net.activations, self.loss, self.layout, opt,
+                        dtype=np.dtype(self.net.dtype).type, initial=initial).adapter()
+        ad.randomize = self.randomize  # the strategies' parameters, or the check's own
+        return ad
 
 
 @st.composite
@@ -69,13 +78,19 @@ def cases(draw: st.DrawFn) -> Case:
     net = draw(network_specs(max_depth=4, max_width=8,
                              output_activation="sigmoid" if loss == "bce" else None))
     layout = draw(layouts())
-    steps = draw(st.integers(1, 5)) if layout.mode == "train_step" else 1
+    steps = draw(st.none() | st.integers(1, 5 if layout.mode == "train_step" else 3))
     return Case(net, loss, layout, draw(optimizer_specs()), draw(schedule_specs()),
-                draw(st.integers(1, 16)), steps, draw(st.integers(0, 2**16)))
+                draw(st.none() | st.integers(1, 16)), steps, draw(st.integers(0, 2**16)),
+                draw(st.booleans()))
 
 
 @examples(200)
 @given(case=cases())
 def test_correct_networks_raise_no_false_alarm(case: Case) -> None:
     report = check(case.adapter, batch=case.batch, steps=case.steps, seed=case.seed)
-    assert report.exit_code == 0, report.to_text()
+    assert report.verdict in (Verdict.MATCH, Verdict.INCONCLUSIVE), report.to_text()
+    for reason in report.inconclusive:
+        if reason.startswith("only "):
+            assert report.unstable_at is not None, report.to_text()
+        else:
+            assert reason.startswith("not tested: "), report.to_text()

@@ -2,24 +2,63 @@
 
 ADAPTER.py defines ``adapter() -> handnet.adapter.Adapter`` (see ``handnet/adapter.py`` and
 ``docs/check.md``).  It is loaded by path with its own directory on ``sys.path``, so it can
-import the user's network module next to it.  The comparison itself lives in ``reference``
-(it needs torch), imported only when the command runs: ``handnet`` never imports torch.
+import the user's network module next to it.
 
-Exit codes: 0 everything matches the twin, 1 a mismatch, 2 a usage or adapter error (one line).
+The check runs in a separate process (``reference.guard``; it needs torch, which ``handnet``
+never imports): the user's code may print (it goes to stderr), exit, hang or crash without
+taking the verdict with it.  Exit codes are the verdict's (``handnet.verdict``): 0 match,
+1 mismatch, 2 usage or adapter error, 3 inconclusive, 4 the user's code failed, 5 the checker
+itself failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
+from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
+from handnet.verdict import Verdict, error_object
+
+DEFAULT_TIMEOUT = 120.0
+GRACE = 10.0  # at most this long past --timeout before the worker process is killed outright
+
+
+@dataclass
+class CheckOptions:
+    adapter: str
+    batch: int | None
+    steps: int | None
+    seed: int
+    json: str | None
+    timeout: float
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("adapter", metavar="ADAPTER.py",
+                   help="a Python file defining adapter() -> handnet.adapter.Adapter")
+    p.add_argument("--batch", type=int, default=None, metavar="B",
+                   help="batch size (default: the adapter's batch, else two alternating "
+                        "sizes that are none of the layer widths)")
+    p.add_argument("--steps", type=int, default=None, metavar="K",
+                   help="training steps (train_step) or batches (gradients) to compare "
+                        "(default 5 and 3)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the random parameters, inputs and targets (default 0)")
+    p.add_argument("--json", default=None, metavar="PATH|-",
+                   help="also write the report as JSON to PATH, or only JSON to stdout with -")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up on the user's code after this long (default "
+                        f"{DEFAULT_TIMEOUT:g}); exit 4")
 
 
 def register(subparsers: Any) -> None:
@@ -27,102 +66,108 @@ def register(subparsers: Any) -> None:
         "check",
         help="compare your own NumPy network's gradients/updates with the PyTorch twin",
         description=(
-            "Build the PyTorch twin from the network's current weights, draw inputs, compare "
-            "the forward output, every parameter's gradient (or in-place update) and with "
-            "--steps K the K-step trajectory; name the first wrong parameter (output side "
-            "first) and the kind of mistake. Exit 0: all match; 1: mismatch; 2: usage or "
-            "adapter error."
+            "Set the network's parameters to random values, build the PyTorch twin from them, "
+            "draw inputs, compare the forward output, every parameter's gradient (or in-place "
+            "update) over several steps, and name the first wrong parameter (output side "
+            "first) and the kind of mistake. Exit 0: match; 1: mismatch; 2: usage or adapter "
+            "error; 3: inconclusive (too little could be compared); 4: your code raised, "
+            "exited or timed out; 5: the checker itself failed."
         ),
     )
-    p.add_argument("adapter", metavar="ADAPTER.py",
-                   help="a Python file defining adapter() -> handnet.adapter.Adapter")
-    p.add_argument("--batch", type=int, default=None, metavar="B",
-                   help="batch size (default: the adapter's batch, else 8)")
-    p.add_argument("--steps", type=int, default=1, metavar="K",
-                   help="training steps to compare (train_step adapters; default 1)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of the inputs and targets drawn (default 0)")
-    p.add_argument("--json", default=None, metavar="PATH|-",
-                   help="also write the report as JSON to PATH, or only JSON to stdout with -")
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
-def load_adapter_module(path: str) -> ModuleType:
-    """Import ADAPTER.py by path, its directory first on ``sys.path`` while it loads.
-
-    Modules it imports from its own directory are dropped from ``sys.modules`` again
-    afterwards (the adapter keeps its references), so two adapters whose directories both hold
-    a ``net.py`` can be loaded in one process.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"adapter file {path!r} not found")
-    if file.suffix != ".py":
-        raise UsageError(f"adapter file {path!r} must be a .py file")
-    directory = str(file.resolve().parent)
-    name = f"_handnet_adapter_{abs(hash(str(file.resolve())))}"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"cannot load {path!r} as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    before = set(sys.modules)
-    sys.path.insert(0, directory)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - the user's file may raise anything
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise UsageError(f"loading {path}: {type(exc).__name__}: {exc}{where}") from exc
-    finally:
-        sys.path.remove(directory)
-        for mod in set(sys.modules) - before:
-            origin = getattr(sys.modules[mod], "__file__", None) or ""
-            if origin and str(Path(origin).resolve().parent) == directory:
-                del sys.modules[mod]
-    factory = getattr(module, "adapter", None)
-    if not callable(factory):
-        raise UsageError(f"{path} defines no function adapter() returning a "
-                         "handnet.adapter.Adapter")
-    return module
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
 
 
-def run(args: argparse.Namespace) -> int:
+def parse_options(argv: list[str]) -> CheckOptions:
+    """The options of ``handnet check`` from ARGV (without the command name), validated."""
+    p = _Parser(prog="handnet check", add_help=False)
+    add_arguments(p)
+    return options(p.parse_args(argv))
+
+
+def options(args: argparse.Namespace) -> CheckOptions:
     if args.batch is not None and args.batch < 1:
         raise UsageError(f"--batch must be at least 1, got {args.batch}")
-    if args.steps < 1:
+    if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
     if args.json not in (None, "-"):
         parent = Path(args.json).parent
         if not parent.is_dir():
             raise UsageError(f"--json {args.json}: directory {parent} does not exist")
-    module = load_adapter_module(args.adapter)
-    try:
-        from reference.check import check
-    except ImportError as exc:
-        raise UsageError(f"handnet check needs the PyTorch twin (reference/, torch): {exc}; "
-                         "install with pip install 'handnet[reference]'") from exc
-    report = check(module.adapter, batch=args.batch, steps=args.steps, seed=args.seed,
-                   source=args.adapter)
-    if args.json == "-":
-        print(report.to_json())
-        return report.exit_code
-    print(report.to_text())
-    if args.json:
-        _write_atomic(Path(args.json), report.to_json() + "\n")
-    return report.exit_code
+    return CheckOptions(args.adapter, args.batch, args.steps, args.seed, args.json,
+                        args.timeout)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"--json {path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+def run(args: argparse.Namespace) -> int:
+    opts = options(args)
+    if not Path(opts.adapter).is_file():
+        raise UsageError(f"adapter file {opts.adapter!r} not found")
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError("handnet check needs the PyTorch twin (torch): install with "
+                         "pip install 'handnet[reference]'")
+    verdict, exit_code, text, data = _run_worker(opts)
+    if opts.json == "-":
+        print(json.dumps(data, indent=2))
+    elif verdict in (Verdict.MATCH.label, Verdict.MISMATCH.label, Verdict.INCONCLUSIVE.label) \
+            and "error" not in data:
+        print(text)
+    else:
+        kind = "error" if verdict == Verdict.ADAPTER_ERROR.label else verdict
+        print(f"handnet: {kind}: {text}", file=sys.stderr)
+    if opts.json not in (None, "-"):
+        atomic_write_text(opts.json, json.dumps(data, indent=2) + "\n")
+    return exit_code
+
+
+def _run_worker(opts: CheckOptions) -> tuple[str, int, str, dict[str, Any]]:
+    argv = [opts.adapter, "--seed", str(opts.seed), "--timeout", str(opts.timeout)]
+    if opts.batch is not None:
+        argv += ["--batch", str(opts.batch)]
+    if opts.steps is not None:
+        argv += ["--steps", str(opts.steps)]
+    with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
+        result = Path(tmp) / "outcome.json"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reference.guard", str(result), *argv],
+            stdin=subprocess.DEVNULL, stdout=2, start_new_session=True)  # user prints: stderr
+        try:
+            code = proc.wait(timeout=opts.timeout + min(GRACE, opts.timeout))
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            return _error(Verdict.USER_ERROR, opts, f"the check did not finish within "
+                          f"{opts.timeout:g} s (--timeout) and was stopped: the user's code "
+                          "hangs (an endless loop that catches every exception?)")
+        except BaseException:
+            _kill(proc)
+            raise
+        if result.is_file():
+            d = json.loads(result.read_text())
+            return d["verdict"], int(d["exit_code"]), d["text"], d["data"]
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        return _error(Verdict.INTERNAL_ERROR, opts, f"the check process was killed by {name} "
+                      "before it finished (a crash in a C extension, or out of memory)")
+    return _error(Verdict.USER_ERROR, opts, f"the check process ended with exit status {code} "
+                  "before it finished: the user's code called os._exit() or crashed (see the "
+                  "error output above)")
+
+
+def _error(verdict: Verdict, opts: CheckOptions, message: str) -> tuple[str, int, str,
+                                                                          dict[str, Any]]:
+    return verdict.label, verdict.exit_code, message, error_object(verdict, opts.adapter,
+                                                                   message)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

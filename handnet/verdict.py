@@ -1,0 +1,63 @@
+"""The verdicts of ``handnet check`` and their exit codes: the one definition.
+
+A CI gate must tell "your backprop is wrong" from "too little could be compared", from "your
+code crashed", from "the checker broke", so each has its own exit code:
+
+========  ================  ==========================================================
+exit      verdict           meaning
+========  ================  ==========================================================
+0         match             every comparison the run promised ran, and every one matched
+1         mismatch          the network computes something else than the twin (a wrong
+                            forward, gradient or update, or user code that changed the
+                            arrays it was handed)
+2         adapter-error     the command line or the adapter's declarations are unusable
+3         inconclusive      too little could be compared to say either (the twin unstable
+                            at step 1, not finite for these inputs, fewer steps than
+                            promised); the report says why and what to try
+4         user-error        the user's code raised, exited, or did not return in time
+5         internal-error    the checker itself failed: a bug of ours, not of the network
+========  ================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = 2  # of the JSON report (docs/check-report.schema.json)
+
+
+class Verdict(Enum):
+    MATCH = ("match", 0)
+    MISMATCH = ("mismatch", 1)
+    ADAPTER_ERROR = ("adapter-error", 2)
+    INCONCLUSIVE = ("inconclusive", 3)
+    USER_ERROR = ("user-error", 4)
+    INTERNAL_ERROR = ("internal-error", 5)
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+    @property
+    def exit_code(self) -> int:
+        return self.value[1]
+
+    @classmethod
+    def of(cls, label: str) -> Verdict:
+        for v in cls:
+            if v.label == label:
+                return v
+        raise ValueError(f"no verdict {label!r}")
+
+
+def error_object(verdict: Verdict, source: str, message: str) -> dict[str, Any]:
+    """The JSON object of a check that ended without a report (an error of any kind)."""
+    return {"schema_version": SCHEMA_VERSION, "verdict": verdict.label,
+            "exit_code": verdict.exit_code, "ok": False, "source": source, "error": message}
+
+
+class UserCodeError(Exception):
+    """The user's code (the adapter file, ``adapter()``, ``forward``, ``gradients``,
+    ``train_step``, ``start_epoch``) raised, exited or hung; the message names the call and
+    the user's file:line."""

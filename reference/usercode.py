@@ -1,0 +1,160 @@
+"""Calling the user's code: every array handed out is the tool's own copy, and anything the
+code does — raise, ``sys.exit``, change its arguments, run out of time — is caught and named.
+
+The check never gives user code an array it uses itself: ``x`` and ``y`` are fresh copies for
+each call, and what the code returns is copied before anything else runs.  After each call the
+copies are compared with what was handed out; an argument changed in place is a *fault* of the
+network (``train_step changed its argument y in place``), recorded, and the comparison goes on
+with the tool's own arrays, which nothing touched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import sysconfig
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import ModuleType, TracebackType
+from typing import Any
+
+import numpy as np
+
+from handnet.adapter import AdapterError
+from handnet.verdict import UserCodeError
+
+_OURS = tuple(
+    os.path.dirname(os.path.abspath(p)) + os.sep
+    for p in (__file__, sys.modules["handnet"].__file__ or "")
+)
+_LIBRARIES = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep
+                    for k in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+class CheckTimeout(BaseException):
+    """Raised inside whatever runs when the check's time is up (a ``BaseException``, so an
+    ``except Exception`` in user code does not swallow it)."""
+
+
+def user_frame(tb: TracebackType | None) -> str:
+    """``file:line`` of the deepest frame in the user's code (not ours, not a library's)."""
+    for frame in reversed(traceback.extract_tb(tb)):
+        path = os.path.abspath(frame.filename)
+        if frame.filename.startswith("<") or path.startswith(_OURS + _LIBRARIES):
+            continue
+        return f"{os.path.basename(path)}:{frame.lineno}"
+    return ""
+
+
+def describe(exc: BaseException) -> str:
+    """What a user exception (or exit) was, in one line."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    if isinstance(exc, CheckTimeout):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call user code; an exception or exit becomes a ``UserCodeError`` naming the call and
+    the user's line.  ``AdapterError`` (from the adapter's own helpers) passes through."""
+    try:
+        return fn(*args)
+    except (AdapterError, UserCodeError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - user code may raise or exit anyhow
+        where = user_frame(exc.__traceback__)
+        where = f" (at {where})" if where else ""
+        raise UserCodeError(f"{what} {describe(exc)}{where}") from exc
+
+
+def call_with_copies(
+    what: str, fn: Callable[..., Any], names: Sequence[str], arrays: Sequence[np.ndarray],
+    faults: list[str],
+) -> Any:
+    """``call(what, fn, *copies)``; an argument the code changed in place is added to
+    ``faults`` (the tool's own arrays are never the ones handed out)."""
+    copies = [np.array(a, copy=True) for a in arrays]
+    result = call(what, fn, *copies)
+    for name, original, copy in zip(names, arrays, copies, strict=True):
+        same = copy.shape == original.shape and np.array_equal(copy, original, equal_nan=True)
+        if not same:
+            fault = (f"{what} changed its argument {name} in place: the caller's {name} is "
+                     "altered (work on a copy, e.g. y = y - 0.5 instead of y -= 0.5)")
+            if fault not in faults:
+                faults.append(fault)
+    return result
+
+
+def owned(value: Any) -> Any:
+    """A copy of what user code returned: an array (or a mapping of arrays) the user's code
+    can no longer change behind the tool's back."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: owned(v) for k, v in value.items()}
+    return value
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ``CheckTimeout`` in the main thread after ``seconds`` (no limit where signals are
+    not available: another thread, or ``None``)."""
+    import threading
+
+    usable = (seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CheckTimeout(f"did not finish within the time limit of {seconds:g} s "
+                           "(--timeout): an endless loop?")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- tamper evidence ------------------------------------------------------------------------
+
+# torch's own top level rebinds some of its functions lazily (manual_seed, ...): only the
+# functions the twin computes with are watched there.
+TORCH_WATCHED = ("sigmoid", "tanh", "relu", "exp", "log", "log1p", "clamp", "matmul", "mm",
+                 "from_numpy", "tensor", "no_grad", "sum", "mean", "where", "zeros_like")
+WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim",
+           "handnet.activations", "handnet.losses", "handnet.layers", "handnet.network",
+           "handnet.optim", "reference.compare", "reference.tolerance", "reference.scales",
+           "reference.network", "reference.losses", "reference.optim", "reference.schedule",
+           "reference.diagnose", "reference.simulate", "reference.check", "reference.report")
+
+
+def snapshot() -> dict[str, dict[str, int]]:
+    """Identity of every public attribute of the modules the comparison relies on."""
+    out = {}
+    for name in WATCHED:
+        module = sys.modules.get(name)
+        if isinstance(module, ModuleType):
+            out[name] = {k: id(v) for k, v in vars(module).items() if not k.startswith("_")}
+    torch = sys.modules.get("torch")
+    if isinstance(torch, ModuleType):
+        out["torch"] = {k: id(getattr(torch, k)) for k in TORCH_WATCHED if hasattr(torch, k)}
+    return out
+
+
+def tampered(before: dict[str, dict[str, int]]) -> list[str]:
+    """``module.attribute`` names that user code replaced or removed since ``before``."""
+    after = snapshot()
+    changed = []
+    for name, attrs in before.items():
+        now = after.get(name, {})
+        changed += [f"{name}.{k}" for k, v in attrs.items() if now.get(k) != v]
+    return changed
