@@ -24,10 +24,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
-from handnet._fast_kernel import _delta, _loss_gradient, _step
+from handnet._fast_kernel import _delta, _loss_gradient, _step, jit
 
 F64 = NDArray[np.float64]
 
@@ -48,20 +47,20 @@ def forward_layer(name: str, x: F64, W: F64, b: F64, a: F64) -> None:
         np.maximum(a, 0.0, out=a)
 
 
-@njit(cache=True)
+@jit()
 def output_delta(loss, code, p, t, g, d):  # type: ignore[no-untyped-def]
     """``g = dL/dp``, ``d = g * f'(p)`` over all elements (flat; N = p.size for mse and bce)."""
     _loss_gradient(loss, p, t, g)
     _delta(code, g, p, p, d)
 
 
-@njit(cache=True)
+@jit()
 def delta(code, g, a, d):  # type: ignore[no-untyped-def]
     """``d = g * f'(a)`` (flat arrays)."""
     _delta(code, g, a, a, d)
 
 
-@njit(cache=True)
+@jit()
 def update(p, u, g, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
     """handnet.optim.SGD's rule on one parameter (flat arrays), in place on ``p`` and ``u``."""
     _step(p, u, 1.0, g, rule, nesterov, lr, m, wd)

@@ -29,11 +29,25 @@ of rounding only:
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
+import numba
 import numpy as np
 from numba import njit, types
+from numba.core import config as numba_config
 from numba.extending import intrinsic
+
+# The plain path's clamp, the one definition (float32(1e-12) as a float64; see handnet.losses).
+from handnet.losses import BCE_EPS
 
 # Activation codes (handnet.fast.ACT_CODES) and loss codes (handnet.fast.LOSS_CODES).
 SIGMOID, TANH, RELU, IDENTITY = 0, 1, 2, 3
@@ -41,8 +55,141 @@ HALF_SSE, MSE, BCE = 0, 1, 2
 # Update rules per parameter.
 PLAIN, TORCH, CLASSIC = 0, 1, 2
 
-BCE_EPS = 1e-12
-BCE_LOG_FLOOR = -100.0
+# --- the on-disk cache of compiled code ------------------------------------------------------
+# numba's own cache (``cache=True``) checks each entry against the entry's own source file, but
+# compiled code carries everything it calls and every global it reads: ``_fast_batch``'s loops
+# inline ``_loss_gradient``, ``_delta`` and ``_step`` from this file, which read ``BCE_EPS`` from
+# ``handnet.losses``.  An edit to a helper here would leave the batched step running the old
+# helper.  So every compiled function of the fast path is cached in one directory named by a
+# hash of all the files its code comes from (``SOURCES``, relative to this package) and of
+# numba's version, and each entry is stamped with that hash: any edit to any of them gives an
+# empty directory, whatever the files' timestamps.  tests/test_fast_cache.py checks SOURCES
+# against the imports of both kernel files.
+SOURCES = ("_fast_kernel.py", "_fast_batch.py", "losses.py")
+_PACKAGE = Path(__file__).resolve().parent
+_KEEP_SECONDS = 3600.0  # other versions' directories untouched this long are removed
+
+
+def source_hash(package: Path = _PACKAGE) -> str:
+    """sha256 over numba's version and the bytes of every file in ``SOURCES``."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for name in SOURCES:
+        digest.update(b"\0" + name.encode() + b"\0" + (package / name).read_bytes())
+    return digest.hexdigest()
+
+
+def cache_roots() -> list[Path]:
+    """Where the cache may live, first choice first: under ``NUMBA_CACHE_DIR`` if the user set
+    one; the package's ``__pycache__``; the user's cache directory; a private directory in the
+    temporary directory."""
+    numba_dir = getattr(numba_config, "CACHE_DIR", "")
+    roots = [Path(numba_dir) / "handnet"] if numba_dir else []
+    user_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    return [*roots, _PACKAGE / "__pycache__", Path(user_cache).expanduser() / "handnet",
+            Path(tempfile.gettempdir()) / f"handnet-{user}"]
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else (numba unpickles what it finds there)."""
+    if not hasattr(os, "getuid"):
+        return True
+    st = path.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def choose_cache_dir(digest: str, roots: Iterable[Path]) -> Path | None:
+    """``root/numba-<digest>`` in the first root where that directory can be created, is
+    private and takes a file; None where there is no such root (then nothing is cached).
+
+    Other ``numba-*`` directories in that root not used for an hour are removed (an older
+    version's code, or a newer one's that will be compiled again if needed)."""
+    for root in roots:
+        path = root / f"numba-{digest}"
+        try:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _private(root):
+                continue
+            path.mkdir(mode=0o700, exist_ok=True)
+            if not _private(path):
+                continue
+            tempfile.TemporaryFile(dir=path).close()
+            os.utime(path)  # in use: not removed by another version's process
+        except OSError:
+            continue
+        for other in root.glob("numba-*"):
+            try:
+                stale = other != path and time.time() - other.stat().st_mtime > _KEEP_SECONDS
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(other, ignore_errors=True)
+        return path
+    return None
+
+
+def _cache_classes(where: Path, stamp: str) -> Any:
+    """numba's FunctionCache with one locator: ``where``, every entry stamped ``stamp``.
+
+    Built on numba's caching internals; None (no caching) where they are not as expected."""
+    try:
+        from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+    except ImportError:
+        return None
+
+    class Locator(_CacheLocator):  # type: ignore[misc]
+        def __init__(self, py_func: Callable[..., Any]) -> None:
+            self._lineno = py_func.__code__.co_firstlineno
+
+        def ensure_cache_path(self) -> None:
+            pass  # chosen and checked once (choose_cache_dir)
+
+        def get_cache_path(self) -> str:
+            return str(where)
+
+        def get_source_stamp(self) -> str:
+            return stamp
+
+        def get_disambiguator(self) -> str:
+            return str(self._lineno)
+
+        @classmethod
+        def from_function(cls, py_func: Callable[..., Any], py_file: str) -> Locator:
+            return cls(py_func)
+
+    class Impl(CompileResultCacheImpl):  # type: ignore[misc]
+        _locator_classes = [Locator]  # type: ignore[list-item]
+
+    class Cache(FunctionCache):  # type: ignore[misc]
+        _impl_class = Impl
+
+        def save_overload(self, sig: Any, data: Any) -> None:
+            try:
+                super().save_overload(sig, data)
+            except OSError:  # e.g. the directory removed meanwhile: only costs a compilation
+                pass
+
+    return Cache
+
+
+SOURCE_HASH = source_hash()
+# NUMBA_CACHE_LOCATOR_CLASSES would override the locator above: then nothing is cached.
+CACHE_DIR = (None if getattr(numba_config, "CACHE_LOCATOR_CLASSES", "")
+             else choose_cache_dir(SOURCE_HASH[:16], cache_roots()))
+_Cache = None if CACHE_DIR is None else _cache_classes(CACHE_DIR, SOURCE_HASH)
+
+
+def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit(**options)``, cached on disk in ``CACHE_DIR`` (when there is one)."""
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        dispatcher = njit(**options)(fn)
+        if _Cache is not None:
+            dispatcher._cache = _Cache(fn)  # what numba's enable_caching() sets
+        return dispatcher
+
+    return decorate
+
 
 # exp on [EXP_MIN, EXP_MAX]:  x = k ln2 + r with |r| <= ln2 / 2 (Cody-Waite split of ln2,
 # fdlibm's constants), exp(r) by its Taylor polynomial to degree 13 (truncation < 5e-18), times
@@ -72,7 +219,7 @@ def _bits_to_float(typingctx, bits):  # type: ignore[no-untyped-def]
     return sig, codegen
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _exp(x):  # type: ignore[no-untyped-def]
     """exp(x) for EXP_MIN <= x <= EXP_MAX, branch-free so that loops over it vectorise."""
     kd = (x * _INV_LN2 + _SHIFT) - _SHIFT  # round(x / ln2), in [-1021, 1023]
@@ -94,19 +241,19 @@ def _exp(x):  # type: ignore[no-untyped-def]
     return p * _bits_to_float((k + 1023) << 52)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _in_range(x):  # type: ignore[no-untyped-def]
     return x >= EXP_MIN and x <= EXP_MAX  # False for NaN
 
 
-@njit(cache=True, fastmath={"contract"})
+@jit(fastmath={"contract"})
 def exp(x, out):  # type: ignore[no-untyped-def]
     """out = exp(x) elementwise (the kernel's exp, as the sigmoid uses it; exposed for tests)."""
     for j in range(x.shape[0]):
         out[j] = math.exp(x[j]) if not _in_range(x[j]) else _exp(x[j])
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@jit(inline="always", fastmath={"contract"})
 def _sigmoid(z, a):  # type: ignore[no-untyped-def]
     """a = 1 / (1 + exp(-z)), as handnet.activations.sigmoid (0 where exp(-z) overflows).
 
@@ -130,7 +277,7 @@ def _sigmoid(z, a):  # type: ignore[no-untyped-def]
         a[j] = 1.0 / (1.0 + (_exp(x) if _in_range(x) else math.exp(x)))
 
 
-@njit(cache=True, fastmath={"contract"})
+@jit(fastmath={"contract"})
 def activate(code, z, a):  # type: ignore[no-untyped-def]
     """a = f(z) elementwise on 1-D arrays (f by its code), as handnet.activations computes it.
 
@@ -150,7 +297,7 @@ def activate(code, z, a):  # type: ignore[no-untyped-def]
             a[j] = z[j]
 
 
-@njit(cache=True, fastmath={"contract"})
+@jit(fastmath={"contract"})
 def _affine(W, b, a_in, z):  # type: ignore[no-untyped-def]
     """z = a_in @ W + b, summed over i in order (multiply-adds may be fused)."""
     ni, no = W.shape
@@ -174,7 +321,7 @@ def _affine(W, b, a_in, z):  # type: ignore[no-untyped-def]
         z[j] = z[j] + b0[j]
 
 
-@njit(cache=True)
+@jit()
 def _forward(Ws, bs, acts, x_row, A, Z, off):  # type: ignore[no-untyped-def]
     n_in = x_row.shape[0]
     for i in range(n_in):
@@ -185,7 +332,7 @@ def _forward(Ws, bs, acts, x_row, A, Z, off):  # type: ignore[no-untyped-def]
         activate(acts[layer], Z[mid:hi], A[mid:hi])
 
 
-@njit(cache=True, fastmath={"reassoc", "nsz", "contract"})
+@jit(fastmath={"reassoc", "nsz", "contract"})
 def _dot(w, d):  # type: ignore[no-untyped-def]
     """sum_j w[j] * d[j], reassociated so that it vectorises (multiply-adds may be fused)."""
     s = 0.0
@@ -194,7 +341,7 @@ def _dot(w, d):  # type: ignore[no-untyped-def]
     return s
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _step(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
     """handnet.optim.SGD.step on one row, gradient ``g[j] = ai * d[j]``: p, u in place.
 
@@ -232,7 +379,7 @@ def _step(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-de
             p[j] = p[j] - uj
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
     """_step with weight decay: ``g = ai * d[j] + wd * p[j]`` (the old p)."""
     for j in range(p.shape[0]):
@@ -250,7 +397,7 @@ def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-unty
             p[j] = p[j] - ((lr * g + m * uj) if nesterov else uj)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _delta(code, g, z, a, delta):  # type: ignore[no-untyped-def]
     """delta = g * f'(z), f' written as handnet.activations writes it."""
     n = delta.shape[0]
@@ -268,7 +415,7 @@ def _delta(code, g, z, a, delta):  # type: ignore[no-untyped-def]
             delta[j] = g[j] * 1.0
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _loss_gradient(loss, p, t, g):  # type: ignore[no-untyped-def]
     """g = dL/dp as handnet.losses writes it (N = p.size); one branch-free loop per loss."""
     n = p.shape[0]
@@ -284,7 +431,7 @@ def _loss_gradient(loss, p, t, g):  # type: ignore[no-untyped-def]
             g[j] = (p[j] - t[j]) / (BCE_EPS if den < BCE_EPS else den) / n  # NaN stays NaN
 
 
-@njit(cache=True)
+@jit()
 def _layout(Ws, n_in):  # type: ignore[no-untyped-def]
     """Offsets of each layer's input in the flat activation store (x first), its size, max width."""
     n_layers = len(Ws)
@@ -297,7 +444,7 @@ def _layout(Ws, n_in):  # type: ignore[no-untyped-def]
     return off, off[n_layers] + Ws[n_layers - 1].shape[1], width
 
 
-@njit(cache=True)
+@jit()
 def epoch(  # type: ignore[no-untyped-def]
     Ws, bs, uWs, ubs, ruleW, ruleb, acts, loss, x, y, order, lr, m, nesterov, wd,
 ):

@@ -62,6 +62,8 @@ def _load() -> ModuleType | None:
             from handnet import _fast_batch, _fast_kernel
         except ImportError as exc:  # numba missing or broken
             _import_error = f"numba is not importable: {exc}"
+        except Exception as exc:  # a broken numba or cache must not break the plain path
+            _import_error = f"the compiled kernels do not load: {type(exc).__name__}: {exc}"
         else:
             _kernel, _batch_kernel = _fast_kernel, _fast_batch
     return _kernel
@@ -250,6 +252,12 @@ def warm(max_layers: int = 5) -> int:
     so each depth is a separate compilation of several seconds.  ``make`` runs this once when it
     builds the environment, so tests and worker processes load the cached machine code instead of
     each compiling it again.  Returns the number of depths compiled (0 without numba).
+
+    The cache is ``handnet._fast_kernel.CACHE_DIR``: a directory named by a hash of every source
+    file the compiled code comes from, in the package's ``__pycache__`` or, where that is not
+    writable, the user's cache directory or the temporary directory (None: nothing is cached,
+    each process compiles what it uses).  The plain path never imports numba for training and
+    never needs the cache.
     """
     if not available():
         return 0
@@ -265,4 +273,6 @@ def warm(max_layers: int = 5) -> int:
 
 
 if __name__ == "__main__":
-    print(f"handnet.fast: compiled the kernel for {warm()} network depths")
+    depths = warm()
+    where = getattr(_kernel, "CACHE_DIR", None)
+    print(f"handnet.fast: compiled the kernel for {depths} network depths (cache: {where})")
