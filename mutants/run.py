@@ -21,6 +21,7 @@ parameter and pattern.  Exit status: 0 when everything was killed (and the contr
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -42,8 +43,11 @@ from mutants.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
-NUMBA_CACHE = (".nbi", ".nbc")  # compiled-kernel cache files, the only thing kept from __pycache__
-KERNEL = "handnet/_fast_kernel.py"  # mutants here must compile it afresh: they start first
+# The compiled fast path's cache (handnet._fast_kernel.CACHE_DIR): in the package's __pycache__,
+# one directory per hash of the files the compiled code is built from; the only thing kept
+# from __pycache__.
+NUMBA_CACHE = "numba-"
+KERNEL = "handnet/_fast_kernel.py"
 # The suite run against every mutant, chosen by measurement (docs/mutants.md): the equivalence
 # suite under the ci profile, then the compiled path's equivalence with the plain one, then the
 # properties added to kill former survivors.  Hypothesis does not shrink, and a few
@@ -57,6 +61,7 @@ SUITE = [
     "tests/test_equivalence_train.py",
     "tests/test_equivalence_saturation.py",
     "tests/test_fast.py",  # the compiled path against the plain one (compiles: ~30 s)
+    "tests/test_fast_grid.py",  # ... over every option combination, and at bce's clamp
 ]
 KILLERS = "tests/test_mutant_killers.py"  # properties that killed former survivors, if any
 # The apply test fails on a patched copy by design, so it never counts as a kill.
@@ -84,19 +89,31 @@ class Outcome:
     check: CheckOutcome | None = None
 
 
+def compiled_sources(root: Path = ROOT) -> set[str]:
+    """The files the compiled fast path's cache is keyed on (``handnet._fast_kernel.SOURCES``,
+    read from the source: importing it would import numba), as paths in the tree."""
+    for node in ast.parse((root / KERNEL).read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "SOURCES" for t in node.targets
+        ):
+            return {f"handnet/{name}" for name in ast.literal_eval(node.value)}
+    return {KERNEL}
+
+
 def copy_tree(dest: Path) -> Path:
     """Copy the project into ``dest/tree`` (no VCS, venv or caches) and return that path.
 
-    From ``__pycache__`` only numba's cache of the compiled kernel is kept (``make test`` fills
-    it): numba checks each entry against the source file's mtime and size, which the copy keeps
-    for an unpatched file and a patch changes, so a mutated kernel is compiled afresh and an
-    unchanged one is not compiled again in every copy (~30 s each).
+    From ``__pycache__`` only the compiled fast path's cache is kept (``make test`` fills it):
+    its directory is named by a hash of every file the compiled code is built from
+    (``compiled_sources``), so a mutant in any of them finds no directory of its hash and is
+    compiled afresh, whatever the files' timestamps, while an unchanged copy loads the machine
+    code instead of compiling it again (~30 s each).  Nothing else of numba's cache is used.
     """
     tree = dest / "tree"
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         if Path(directory).name == "__pycache__":
-            return {n for n in names if not n.endswith(NUMBA_CACHE)}
+            return {n for n in names if not n.startswith(NUMBA_CACHE)}
         return {n for n in names if n in EXCLUDE or n.endswith(".egg-info")}
 
     shutil.copytree(ROOT, tree, ignore=ignore, symlinks=True)
@@ -262,7 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the baseline is the longest job: start it first
         jobs.append(lambda: run_mutant(None, tests, args.timeout, None, args.keep))
         jobs.append(lambda: run_mutant(SANITY, tests, args.timeout, None, args.keep))
-    kernel = [False] * len(jobs) + [m.file == KERNEL for m in mutants]
+    compiled = compiled_sources()  # mutants there compile the fast path afresh: start them first
+    kernel = [False] * len(jobs) + [m.file in compiled for m in mutants]
     jobs += [
         (lambda m=m: run_mutant(m, tests, args.timeout, check, args.keep))  # type: ignore[misc]
         for m in mutants
