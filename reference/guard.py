@@ -67,8 +67,24 @@ def check_file(argv: list[str], timeout: float | None = None) -> Outcome:
 
 
 def run_options(opts: CheckOptions, timeout: float | None) -> Outcome:
-    source = opts.adapter
     before = snapshot()
+    try:
+        outcome = _run(opts, timeout)
+    finally:
+        changed = tampered(before)  # and put back
+    if changed and outcome.exit_code in (Verdict.MATCH.exit_code, Verdict.MISMATCH.exit_code,
+                                         Verdict.INCONCLUSIVE.exit_code):
+        return Outcome.error(
+            Verdict.ADAPTER_ERROR,
+            "the adapter's code replaced " + ", ".join(changed[:5])
+            + (" ..." if len(changed) > 5 else "") + ", which the comparison itself uses: "
+            "its verdict could not be trusted (do not patch numpy, torch or handnet)",
+            opts.adapter)
+    return outcome
+
+
+def _run(opts: CheckOptions, timeout: float | None) -> Outcome:
+    source = opts.adapter
     try:
         with time_limit(timeout):
             module = load_adapter_module(source)
@@ -86,13 +102,6 @@ def run_options(opts: CheckOptions, timeout: float | None) -> Outcome:
         return Outcome.error(Verdict.INCONCLUSIVE, str(exc), source)
     except BaseException as exc:  # noqa: BLE001 - every way out gets a verdict
         return _unexpected(exc, source)
-    changed = tampered(before)
-    if changed:
-        return Outcome.error(
-            Verdict.ADAPTER_ERROR,
-            "the adapter's code replaced " + ", ".join(changed[:5])
-            + (" ..." if len(changed) > 5 else "") + ", which the comparison itself uses: "
-            "its verdict could not be trusted (do not patch numpy, torch or handnet)", source)
     data = report.to_dict()
     return Outcome(data["verdict"], data["exit_code"], report.to_text(), data)
 

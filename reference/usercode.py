@@ -137,24 +137,33 @@ WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim",
            "reference.diagnose", "reference.simulate", "reference.check", "reference.report")
 
 
-def snapshot() -> dict[str, dict[str, int]]:
-    """Identity of every public attribute of the modules the comparison relies on."""
-    out = {}
+def snapshot() -> dict[str, dict[str, object]]:
+    """Every public attribute of the modules the comparison relies on (the objects)."""
+    out: dict[str, dict[str, object]] = {}
     for name in WATCHED:
         module = sys.modules.get(name)
         if isinstance(module, ModuleType):
-            out[name] = {k: id(v) for k, v in vars(module).items() if not k.startswith("_")}
+            out[name] = {k: v for k, v in vars(module).items() if not k.startswith("_")}
     torch = sys.modules.get("torch")
     if isinstance(torch, ModuleType):
-        out["torch"] = {k: id(getattr(torch, k)) for k in TORCH_WATCHED if hasattr(torch, k)}
+        out["torch"] = {k: getattr(torch, k) for k in TORCH_WATCHED if hasattr(torch, k)}
     return out
 
 
-def tampered(before: dict[str, dict[str, int]]) -> list[str]:
-    """``module.attribute`` names that user code replaced or removed since ``before``."""
-    after = snapshot()
+def tampered(before: dict[str, dict[str, object]]) -> list[str]:
+    """``module.attribute`` names that user code replaced or removed since ``before``; each is
+    put back, so that nothing the user's code did outlives its check in this process."""
     changed = []
     for name, attrs in before.items():
-        now = after.get(name, {})
-        changed += [f"{name}.{k}" for k, v in attrs.items() if now.get(k) != v]
+        module = sys.modules.get(name)
+        if not isinstance(module, ModuleType):
+            continue
+        now = vars(module)
+        for k, v in attrs.items():
+            if now.get(k, _MISSING) is not v:
+                changed.append(f"{name}.{k}")
+                setattr(module, k, v)
     return changed
+
+
+_MISSING = object()
