@@ -8,7 +8,17 @@ twin's)::
     ok            = max_rel_error <= rtol           (rtol from ``reference.tolerance``)
 
 ``s`` is 0 unless the caller passes an error scale for that name (``scales``): the first-order
-sensitivity of an ill-conditioned quantity (see ``reference.scales``).
+sensitivity of an ill-conditioned quantity (see ``reference.scales``).  Each record also counts
+the elements over tolerance (``|a_i - e_i| / (max |e| + s) > rtol``, ``mismatched`` of
+``total``), as ``torch.testing.assert_close`` reports "Mismatched elements: 3 / 6".
+
+**Like with like.**  Shapes must be equal.  With ``check_dtype=True`` (the equivalence suite's
+:func:`assert_matches_reference` default, as ``assert_close``) so must dtypes: a float64 array
+against a float32 expectation is a mismatch, noted ``dtype float64 != expected float32``, even if
+its values are within tolerance -- the tolerance comes from the expected dtype, so a result
+computed in a wider type than intended would otherwise always pass.  :func:`compare_arrays` and
+:func:`compare` leave it off by default: ``handnet check`` converts a user's arrays to float64
+itself and compares values only.
 
 The error is measured against the scale of the whole array rather than element by element: an
 entry that cancels to nearly zero (a gradient summed over a batch of terms of both signs) carries
@@ -48,6 +58,10 @@ class Record:
     rtol: float
     ok: bool
     note: str = ""
+    mismatched: int = 0  # elements over tolerance ...
+    total: int = 0  # ... of this many
+    dtype: str = ""  # the actual array's dtype ...
+    expected_dtype: str = ""  # ... and the expected one's
 
     @property
     def score(self) -> float:
@@ -74,15 +88,31 @@ def _as_array(x: ArrayLike) -> np.ndarray:
 
 
 def compare_arrays(
-    name: str, actual: ArrayLike, expected: ArrayLike, rtol: float, extra_scale: float = 0.0
+    name: str,
+    actual: ArrayLike,
+    expected: ArrayLike,
+    rtol: float,
+    extra_scale: float = 0.0,
+    *,
+    check_dtype: bool = False,
 ) -> Record:
-    """Compare one pair of arrays (see the module docstring for the measure)."""
+    """Compare one pair of arrays (see the module docstring for the measure).
+
+    Shapes must be equal; with ``check_dtype`` dtypes too (a dtype mismatch still reports the
+    values' errors, so the table shows whether only the dtype is wrong).
+    """
     a, e = _as_array(actual), _as_array(expected)
+    dt, edt = a.dtype.name, e.dtype.name
     if a.shape != e.shape:
         return Record(name, tuple(e.shape), math.inf, math.inf, (), math.nan, math.nan, rtol,
-                      False, f"shape {tuple(a.shape)} != expected {tuple(e.shape)}")
+                      False, f"shape {tuple(a.shape)} != expected {tuple(e.shape)}",
+                      dtype=dt, expected_dtype=edt)
+    note = ""
+    if check_dtype and a.dtype != e.dtype:
+        note = f"dtype {a.dtype.name} != expected {e.dtype.name}"
     if a.size == 0:
-        return Record(name, tuple(e.shape), 0.0, 0.0, (), 0.0, 0.0, rtol, True)
+        return Record(name, tuple(e.shape), 0.0, 0.0, (), 0.0, 0.0, rtol, not note, note,
+                      dtype=dt, expected_dtype=edt)
     a64, e64 = a.astype(np.float64).reshape(-1), e.astype(np.float64).reshape(-1)
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(a64 - e64)
@@ -99,8 +129,16 @@ def compare_arrays(
         rel = math.inf
     else:
         rel = max_abs / scale
+    # Element by element the same test as ``rel <= rtol`` (division is monotonic), so
+    # ``mismatched == 0`` exactly when the values are ok.
+    if scale == 0:
+        mismatched = int(np.count_nonzero(err > 0))
+    else:
+        with np.errstate(over="ignore"):
+            mismatched = int(np.count_nonzero(err / scale > rtol))
     return Record(name, tuple(e.shape), max_abs, rel, tuple(int(i) for i in worst),
-                  float(a64[flat]), float(e64[flat]), rtol, rel <= rtol)
+                  float(a64[flat]), float(e64[flat]), rtol, rel <= rtol and not note, note,
+                  mismatched, int(e.size), dt, edt)
 
 
 def compare(
@@ -108,10 +146,13 @@ def compare(
     expected: Mapping[str, ArrayLike],
     tol: Tolerance | float,
     scales: Mapping[str, ArrayLike | float] | None = None,
+    *,
+    check_dtype: bool = False,
 ) -> list[Record]:
     """One record per name of ``expected`` (in its order); names missing from ``actual`` fail.
 
-    ``scales`` optionally adds an error scale per name (its maximum is used).
+    ``scales`` optionally adds an error scale per name (its maximum is used); ``check_dtype``
+    as in :func:`compare_arrays`.
     """
     rtol = tol.rtol if isinstance(tol, Tolerance) else float(tol)
     scales = scales or {}
@@ -122,7 +163,8 @@ def compare(
                                   math.nan, math.nan, rtol, False, "missing from actual"))
             continue
         extra = float(np.max(_as_array(scales[name]))) if name in scales else 0.0
-        records.append(compare_arrays(name, actual[name], e, rtol, extra))
+        records.append(compare_arrays(name, actual[name], e, rtol, extra,
+                                      check_dtype=check_dtype))
     for name in actual:
         if name not in expected:
             records.append(Record(name, tuple(np.shape(_as_array(actual[name]))), math.inf,
@@ -132,22 +174,29 @@ def compare(
 
 
 def format_table(records: Sequence[Record], title: str = "") -> str:
-    """A readable table of ``records``, worst first."""
+    """A readable table of ``records``, worst first.
+
+    ``over tol`` is the number of elements over tolerance of the total (``-`` where no values
+    were compared: shapes differ, a name is missing, an array is empty); a dtype or shape
+    mismatch is named after the verdict.
+    """
     rows = sorted(records, key=lambda r: (r.ok, -r.score))
     header = (f"{'parameter':<12} {'shape':<11} {'max abs err':>11} {'max rel err':>11} "
-              f"{'rtol':>8} {'worst at':<10} {'actual':>12} {'expected':>12}  verdict")
+              f"{'rtol':>8} {'over tol':>11} {'worst at':<10} {'actual':>12} {'expected':>12}"
+              "  verdict")
     lines = [title] if title else []
     lines += [header, "-" * len(header)]
     for r in rows:
         shape = "x".join(str(s) for s in r.shape) or "()"
         at = ",".join(str(i) for i in r.worst_index)
+        over = f"{r.mismatched}/{r.total}" if r.total else "-"
         verdict = "ok" if r.ok else "MISMATCH"
         if r.note:
             verdict += f" ({r.note})"
         lines.append(
             f"{r.name:<12} {shape:<11} {r.max_abs_error:>11.3e} {r.max_rel_error:>11.3e} "
-            f"{r.rtol:>8.1e} {at:<10} {r.actual_at_worst:>12.5g} {r.expected_at_worst:>12.5g}"
-            f"  {verdict}"
+            f"{r.rtol:>8.1e} {over:>11} {at:<10} {r.actual_at_worst:>12.5g} "
+            f"{r.expected_at_worst:>12.5g}  {verdict}"
         )
     return "\n".join(lines)
 
@@ -168,18 +217,20 @@ def assert_matches_reference(
     tol: Tolerance | None = None,
     scales: Mapping[str, ArrayLike | float] | None = None,
     what: str = "",
+    check_dtype: bool = True,
 ) -> list[Record]:
     """Compare ``actual`` with ``expected``; raise :class:`MismatchError` with a table if any fails.
 
     Without ``tol`` the policy's tolerance for the expected arrays' dtype and ``steps`` is used.
-    Returns the records when everything matches.
+    Dtypes must match unless ``check_dtype=False`` (the policy compares like with like: the
+    tolerance is the expected dtype's).  Returns the records when everything matches.
     """
     __tracebackhide__ = True  # pytest: the failure is the caller's line, not this one
     if tol is None:
         dtypes = [_as_array(e).dtype for e in expected.values()]
         dtype = np.float32 if any(d == np.float32 for d in dtypes) else np.float64
         tol = tolerance(dtype, steps)
-    records = compare(actual, expected, tol, scales)
+    records = compare(actual, expected, tol, scales, check_dtype=check_dtype)
     if not all(r.ok for r in records):
         bad = [r.name for r in sorted(records, key=lambda r: -r.score) if not r.ok]
         title = (f"{what or 'arrays'} differ from the reference in {', '.join(bad)} "

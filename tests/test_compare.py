@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from reference.compare import MismatchError, assert_matches_reference, compare, format_table
+from reference.compare import (
+    MismatchError,
+    assert_matches_reference,
+    compare,
+    compare_arrays,
+    format_table,
+)
 from reference.tolerance import C, fd_tolerance, rtol_constant, tolerance
 
 
@@ -78,3 +84,42 @@ def test_matching_arrays_pass_and_return_their_records() -> None:
     actual = {"x": expected["x"] * (1 + 10 * np.finfo(float).eps)}
     records = assert_matches_reference(actual, expected)
     assert records[0].ok and records[0].max_rel_error > 0
+
+
+def test_dtypes_are_compared_like_with_like_when_asked() -> None:
+    """A float64 result against a float32 expectation is a mismatch even with equal values (its
+    values would otherwise always pass float32's tolerance); handnet check's values-only
+    comparison (``compare_arrays`` without ``check_dtype``) is unchanged."""
+    expected = {"W0": np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3),
+                "b0": np.ones((1, 3), dtype=np.float64)}
+    actual = {"W0": expected["W0"].astype(np.float64), "b0": np.ones((1, 3), dtype=np.float32)}
+    w, b = compare(actual, expected, 1e-6, check_dtype=True)
+    assert not w.ok and w.note == "dtype float64 != expected float32" and w.mismatched == 0
+    assert not b.ok and b.note == "dtype float32 != expected float64"
+    assert (w.dtype, w.expected_dtype) == ("float64", "float32")
+    assert all(r.ok for r in compare(actual, expected, 1e-6))
+    assert compare_arrays("W0", actual["W0"], expected["W0"], 1e-6).ok
+    assert not compare_arrays("W0", actual["W0"], expected["W0"], 1e-6, check_dtype=True).ok
+    with pytest.raises(MismatchError) as info:
+        assert_matches_reference(actual, expected, what="gradients")
+    message = str(info.value)
+    assert "MISMATCH (dtype float64 != expected float32)" in message
+    assert "MISMATCH (dtype float32 != expected float64)" in message
+    assert_matches_reference(actual, expected, check_dtype=False)
+
+
+def test_records_count_the_elements_over_tolerance_of_the_total() -> None:
+    expected = np.arange(1.0, 7.0).reshape(2, 3)  # max |e| = 6: tolerance 6e-6 at rtol 1e-6
+    actual = expected.copy()
+    actual[0, 1] += 1e-4
+    actual[1, 0] -= 5e-4
+    actual[1, 2] += 7e-6
+    actual[0, 0] += 5e-6  # within tolerance
+    record = compare_arrays("W0", actual, expected, 1e-6)
+    assert (record.mismatched, record.total, record.worst_index) == (3, 6, (1, 0))
+    row = format_table([record]).splitlines()[-1].split()
+    assert row[5:7] == ["3/6", "1,0"]
+    ok = compare_arrays("W0", expected + 5e-6, expected, 1e-6)
+    assert ok.ok and (ok.mismatched, ok.total) == (0, 6)
+    nan = compare_arrays("W0", np.full((2, 3), np.nan), expected, 1e-6)
+    assert (nan.mismatched, nan.total) == (6, 6)
