@@ -130,7 +130,9 @@ class Lockstep:
     Each step adds to a per-parameter error scale ``lr * k_m * S_grad`` (``S_grad`` from
     ``reference.scales.update_scales``; ``k_m = (1 + m) * sum_{i<=j} m**i`` bounds how much of a
     gradient's error the momentum buffer carries into later updates, Nesterov included), so that
-    ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.
+    ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.  The
+    momentum buffers get theirs the way they are built: ``m * scale + S_grad`` a step (torch's
+    buffer), ``m * scale + lr * S_grad`` (classic, lr inside).
 
     A second twin, its weights perturbed by :func:`perturbation_size`, measures how much the
     training dynamics amplify differences.  The twins step first; if the perturbation has grown
@@ -155,7 +157,7 @@ class Lockstep:
         from reference.schedule import scheduler_like
 
         self.net, self.opt, self.loss, self.schedule = net, opt, loss, schedule
-        style = twin_style or opt.style
+        style = self.twin_style = twin_style or opt.style
         self.model, self.probe = to_torch(net), to_torch(net)
         self.delta = perturbation_size(net.dtype)
         perturb_(self.probe, self.delta)
@@ -169,6 +171,8 @@ class Lockstep:
         self.amplification = 1.0
         self._carry = 0.0
         self.scales: dict[str, float] = {name: 0.0 for name in net.parameters}
+        self.buffer_scales: dict[str, float] = {
+            name: 0.0 for name in net.parameters if opt.uses_momentum(name)}
 
     def start_epoch(self) -> None:
         """handnet's schedule sets its lr for this epoch (``StepDecay.lr_at``, as in train)."""
@@ -194,6 +198,10 @@ class Lockstep:
             for name, s in update_scales(self.model, x, y, self.loss).items():
                 k = (1.0 + m) * self._carry if self.opt.uses_momentum(name) else 1.0
                 self.scales[name] += self.opt.lr * k * float(np.max(s))
+                if name in self.buffer_scales:
+                    into = self.opt.lr if self.opt.style == "classic" else 1.0
+                    self.buffer_scales[name] = (m * self.buffer_scales[name]
+                                                + into * float(np.max(s)))
         if self.loss == "bce":
             with torch.no_grad():
                 p = self.model(_tensor(self.model, x))
@@ -212,6 +220,22 @@ class Lockstep:
         """``(handnet's, twin's)`` current parameters in handnet's layout."""
         return ({k: v.copy() for k, v in self.net.parameters.items()},
                 handnet_parameters(self.model))
+
+    def buffers(self) -> tuple[dict[str, Array], dict[str, Array]]:
+        """``(handnet's, twin's)`` momentum buffers in handnet's layout (copies); both sides
+        create a buffer on a parameter's first momentum step, so the names must agree too.
+
+        With the twin in the other convention its buffers are given in handnet's:
+        ``u_classic = lr * v_torch``, which holds while the lr has been constant.
+        """
+        from reference.optim import twin_buffers
+
+        twin = twin_buffers(self.twin_opt, self.model)
+        if self.twin_style != self.opt.style:
+            lr = self.opt.lr
+            twin = {k: v * lr if self.opt.style == "classic" else v / lr
+                    for k, v in twin.items()}
+        return {k: v.copy() for k, v in self.opt.buffers.items()}, twin
 
 
 def predictions_agree(actual: Array, expected: Array, margin: Array | float) -> bool:

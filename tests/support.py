@@ -19,7 +19,9 @@ def examples(n: int) -> settings:
 
 
 def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -> None:
-    """Step both sides on the problem's batches 0..steps-1, comparing after every step."""
+    """Step both sides on the problem's batches 0..steps-1, comparing after every step: the
+    parameters and the momentum buffers, values and dtypes (a float32 network keeps float32
+    parameters and, like torch, float32 buffers)."""
     for j in range(steps):
         x, y, _ = problem.arrays(j)
         try:
@@ -29,3 +31,6 @@ def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -
         actual, expected = lock.parameters()
         assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.scales,
                                  what=f"{what}, weights after step {lock.steps}")
+        actual, expected = lock.buffers()
+        assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.buffer_scales,
+                                 what=f"{what}, momentum buffers after step {lock.steps}")

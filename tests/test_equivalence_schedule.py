@@ -71,6 +71,9 @@ def test_trajectories_equal_across_decay_boundaries(
         actual, expected = lock.parameters()
         assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.scales,
                                  what=f"weights after epoch {epoch}")
+        actual, expected = lock.buffers()
+        assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.buffer_scales,
+                                 what=f"momentum buffers after epoch {epoch}")
 
 
 @examples(60)
