@@ -13,6 +13,14 @@ reverse::
 
 It returns a gradient for every parameter, named ``W0, b0, W1, b1, ...``, and for the input;
 ``parameter_gradients`` stops before the input's gradient, which training never uses.
+
+**Dtypes, as torch's autograd.**  The upstream gradient is first cast to the dtype of the
+output it is the gradient of (torch casts a gradient to its tensor's dtype: ``y_hat.backward(g)``
+with a float32 ``y_hat`` and a float64 ``g`` rounds ``g`` to float32), so a float32 forward pass
+gets a float32 backward pass and float32 gradients whatever the loss's dtype.  A float32 network
+fed float64 inputs computes its forward pass in float64 (NumPy's promotion; torch refuses mixed
+inputs) and so its backward pass and gradients too; the optimiser then updates float32
+parameters from float64 gradients (see ``handnet.optim``).
 """
 
 from __future__ import annotations
@@ -131,13 +139,10 @@ class Network:
             raise ValueError(
                 f"upstream gradient has shape {upstream.shape}, output is {self._a[-1].shape}"
             )
-        g = upstream
+        g = upstream.astype(self._a[-1].dtype, copy=False)  # torch: g in y_hat's dtype
         for i in reversed(range(len(self.layers))):
             delta = self.activations[i].derivative(self._z[i], self._a[i])  # a fresh array
-            if delta.dtype == g.dtype:
-                delta *= g
-            else:  # mixed precision: let NumPy promote, as g * f' would
-                delta = delta * g
+            delta *= g
             self.layers[i].parameter_gradients(delta)
             if i == 0 and not to_input:
                 return None

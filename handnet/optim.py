@@ -16,6 +16,16 @@ and ``lr`` the current learning rate, per parameter ``p`` with buffer ``u``:
 The two agree while ``lr`` is constant; after ``lr`` changes the classic buffer still carries
 velocity scaled by the old ``lr``.  With ``bias_momentum=False`` (the seed) parameters named
 ``b*`` get plain SGD, ``p -= lr * g``.  ``momentum=0`` is plain SGD for every parameter.
+
+**Mixed precision, as torch does it** (``torch.optim.SGD`` with a parameter's ``grad_dtype`` set,
+e.g. float32 parameters with float64 gradients, which handnet produces when a float32 network
+is fed float64 data).  A new buffer takes the dtype of ``g`` (torch clones the gradient, after
+adding ``weight_decay * p`` in the promoted dtype); an existing buffer keeps its dtype (a float32
+buffer stays float32, rounded once per in-place operation); a parameter keeps its dtype and each
+update is computed in the promoted dtype and rounded once into it.  Products with a scalar
+(``weight_decay * p``, ``lr * u``, ...) are taken in the dtype the sum is made in, as torch's
+``add(x, alpha=c)`` does, not rounded to the narrower operand's dtype first.  For equal dtypes all
+of this is plain NumPy arithmetic.
 """
 
 from __future__ import annotations
@@ -28,6 +38,14 @@ from numpy.typing import NDArray
 Array = NDArray[np.floating]
 
 STYLES = ("classic", "torch")
+
+
+def _times(c: float, a: Array, into: Array) -> Array:
+    """``c * a`` in the dtype ``a`` and ``into`` promote to (NumPy alone would round ``c * a``
+    to ``a``'s dtype first: float32 for a float32 ``a`` even when it is added to float64)."""
+    if a.dtype == into.dtype:
+        return c * a
+    return np.multiply(a, c, dtype=np.result_type(a, into))
 
 
 class SGD:
@@ -74,26 +92,33 @@ class SGD:
             if g.shape != p.shape:
                 raise ValueError(f"gradient for {name} has shape {g.shape}, parameter {p.shape}")
         lr, m = self.lr, self.momentum
-        for name, p in parameters.items():
+        for name, param in parameters.items():
             g = gradients[name]
+            # Weight decay: ``p`` is the parameter, widened when the gradient is wider (torch
+            # adds ``weight_decay * p`` in the promoted dtype, NumPy would round it to p's);
+            # the decay line stays as mutants/catalogue.toml's weight-decay-decoupled quotes it.
+            p = param if g.dtype == param.dtype else param.astype(np.result_type(g, param))
             if self.weight_decay:
                 g = g + self.weight_decay * p
+            p = param
             if not self.uses_momentum(name):
-                p -= lr * g
+                p -= _times(lr, g, p)
                 continue
-            # The buffer is created on the first step, then updated in place.
+            # The buffer is created on the first step (in g's dtype, as torch's clone of the
+            # gradient), then updated in place (keeping its own dtype).
             u = self.buffers.get(name)
             if self.style == "torch":
-                if u is None:
-                    u = self.buffers[name] = np.array(g, dtype=np.result_type(g, p))
+                if u is None:  # integer gradients (never torch's) get a float buffer
+                    floating = np.issubdtype(g.dtype, np.floating)
+                    u = self.buffers[name] = np.array(g, dtype=None if floating else p.dtype)
                 else:
                     u *= m
                     u += g
-                p -= lr * (g + m * u) if self.nesterov else lr * u
+                p -= _times(lr, g + _times(m, u, g), p) if self.nesterov else _times(lr, u, p)
             else:
                 if u is None:
                     u = self.buffers[name] = lr * g
                 else:
                     u *= m
-                    u += lr * g
+                    u += _times(lr, g, u)
                 p -= lr * g + m * u if self.nesterov else u
