@@ -198,8 +198,8 @@ def test_patching_the_comparison_is_refused(tmp_path: Path) -> None:
     assert "reference.compare.compare_arrays" in text and "torch.sigmoid" in text
     import torch
 
-    import reference.compare
-    assert reference.compare.compare_arrays is not print  # put back: nothing outlives the check
+    assert sys.modules["reference.compare"].compare_arrays is not print  # put back
+
     assert torch.sigmoid(torch.zeros(1)).item() == 0.5
 
 
