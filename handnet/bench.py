@@ -1,6 +1,6 @@
 """Timing of one training step (forward + backward + update), float64, threads pinned.
 
-Cases (the torch side lives in ``reference/bench.py``; this module never imports torch):
+Cases (the torch side lives in ``reference/experiments/bench.py``; this module never imports torch):
 
 * ``per-sample``: the seed network 2-100-50-10-1 (sigmoid, half-SSE, classic momentum 0.9 on the
   weights, plain SGD on the biases, lr 1e-2), batch 1.  handnet's figure is its per-sample path:

@@ -1,19 +1,27 @@
-"""reference: the PyTorch twin of handnet, the comparison and tolerance policy, and the
-hypothesis strategies of the equivalence suite (``reference.strategies``, reusable elsewhere).
+"""reference: the PyTorch side of handnet, in four rooms.
 
-Modules mirror ``handnet/``: ``activations``, ``network``, ``losses``, ``optim``, ``schedule``,
-``train``; plus ``tolerance`` and ``compare`` (one policy, one comparison), ``shadow`` (train the
-twin in lockstep with a handnet run), ``resync`` (the twin rebuilt from handnet's mid-run state
-at checkpoint epochs; free-running divergence beside a one-ulp control), ``seed_run`` (the seed
-configuration checked both ways) and
-``check`` (with ``diagnose``, ``simulate``, ``report``: ``handnet check`` on anyone's network;
-``reference.check`` is the function, its module is still importable by ``from ... import``).
+``reference.twin``
+    The PyTorch twin, module by module as ``handnet/``: ``network``, ``activations``, ``losses``,
+    ``optim``, ``schedule``, ``train`` (torch.nn.functional, torch.optim, lr_scheduler).
+``reference.comparison``
+    The one tolerance policy (``tolerance``, with the error scales of ``scales``), the one
+    comparison (``compare``), the lockstep harness (``harness``) and the hypothesis strategies of
+    the equivalence suite (``strategies``, reusable by other projects).
+``reference.checker``
+    ``handnet check`` on anyone's network: the plan (``checkplan``), the run (``check``), the
+    diagnosis (``diagnose`` with the bug simulations of ``simulate``), the report (``report``),
+    and the guarded process user code runs in (``guard``, ``usercode``).
+``reference.experiments``
+    Studies built on the twin: ``shadow`` (the twin in lockstep with a handnet run), ``resync``,
+    ``seed_run`` (the seed configuration checked both ways), ``bench`` (torch's timings).
+
+The names below are the public API; ``reference.check`` is the check function.
 """
 
-from reference.check import check
-from reference.compare import Record, assert_matches_reference, compare, format_table
-from reference.network import TwinNet, copy_into, to_handnet, to_torch
-from reference.tolerance import Tolerance, tolerance
+from reference.checker.check import check
+from reference.comparison.compare import Record, assert_matches_reference, compare, format_table
+from reference.comparison.tolerance import Tolerance, tolerance
+from reference.twin.network import TwinNet, copy_into, to_handnet, to_torch
 
 __all__ = [
     "Record", "Tolerance", "TwinNet", "assert_matches_reference", "check", "compare", "copy_into",

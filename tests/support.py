@@ -6,9 +6,9 @@ import os
 
 from hypothesis import reject, settings
 
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import Lockstep, Unstable
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import Lockstep, Unstable
 
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
 

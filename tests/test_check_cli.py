@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import handnet.cli
-from reference.guard import check_file
+from reference.checker.guard import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -26,7 +26,7 @@ def only_check(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``handnet check ARGV`` in this process (``reference.guard.check_file``: the worker's
+    """``handnet check ARGV`` in this process (``reference.checker.guard.check_file``: the worker's
     own code, without the separate process, which the subprocess tests below exercise)."""
     outcome = check_file(list(argv))
     out = outcome.text if "error" not in outcome.data else ""

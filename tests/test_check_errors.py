@@ -11,8 +11,8 @@ from check_planted import Layout, Opt, PlantedNet
 
 from handnet.adapter import Adapter, AdapterError, Layer
 from handnet.verdict import UserCodeError, Verdict
-from reference.check import check
-from reference.report import Report
+from reference.checker.check import check
+from reference.checker.report import Report
 
 
 def _net(**kwargs: Any) -> PlantedNet:

@@ -2,7 +2,7 @@
 comparison, and adapter numbers that make nothing comparable, never end in "match".
 
 Each case is a network written the way people write them (``NET`` below) with one hostile
-line, run through ``reference.guard.check_file`` (the worker's code, in this process); the
+line, run through ``reference.checker.guard.check_file`` (the worker's code, in this process); the
 cases only a separate process can catch (``os._exit``, an endless loop that swallows the time
 limit) run the real command.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reference.guard import check_file
+from reference.checker.guard import check_file
 
 NET = '''
 import numpy as np
@@ -193,12 +193,12 @@ def test_forward_reading_stale_arrays_after_rebinding_is_caught(tmp_path: Path) 
 
 def test_patching_the_comparison_is_refused(tmp_path: Path) -> None:
     verdict, text = _verdict(tmp_path, append="\nimport sys, torch\ntorch.sigmoid = lambda t: t\n"
-                             "sys.modules['reference.compare'].compare_arrays = print\n")
+                             "sys.modules['reference.comparison.compare'].compare_arrays = print\n")
     assert verdict == "adapter-error", text
-    assert "reference.compare.compare_arrays" in text and "torch.sigmoid" in text
+    assert "reference.comparison.compare.compare_arrays" in text and "torch.sigmoid" in text
     import torch
 
-    assert sys.modules["reference.compare"].compare_arrays is not print  # put back
+    assert sys.modules["reference.comparison.compare"].compare_arrays is not print  # put back
 
     assert torch.sigmoid(torch.zeros(1)).item() == 0.5
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from check_planted import Layout, Opt, factory
 
-from reference.check import check
+from reference.checker.check import check
 
 SIZES = (3, 4, 4, 2)  # layer 1 is square (4 x 4), for the transposed pattern
 ACTS = ("tanh", "sigmoid", "sigmoid")

@@ -5,11 +5,11 @@ effect stays within the tolerance over the steps asked for, a schedule whose dec
 do not reach, training unstable before the last step) — are inconclusive (exit 3), for the
 reasons the report gives and for no other.
 
-Networks, optimisers and schedules come from the suite's strategies (``reference.strategies``);
-the layouts vary over everything the adapter protocol covers: weights (in, out) or (out, in),
-samples as rows or columns, biases as rows, columns, vectors, folded into the weight or absent,
-parameters as attributes, a list or a dict, gradients returned or in-place steps (updating in
-place or rebinding), over several steps.
+Networks, optimisers and schedules come from the suite's strategies
+(``reference.comparison.strategies``); the layouts vary over everything the adapter protocol
+covers: weights (in, out) or (out, in), samples as rows or columns, biases as rows, columns,
+vectors, folded into the weight or absent, parameters as attributes, a list or a dict, gradients
+returned or in-place steps (updating in place or rebinding), over several steps.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from support import examples
 
 from handnet.adapter import Adapter
 from handnet.verdict import Verdict
-from reference.check import check
-from reference.strategies import (
+from reference.checker.check import check
+from reference.comparison.strategies import (
     LOSS_NAMES,
     NetSpec,
     OptSpec,

@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from reference.compare import (
+from reference.comparison.compare import (
     MismatchError,
     assert_matches_reference,
     compare,
     compare_arrays,
     format_table,
 )
-from reference.tolerance import C, fd_tolerance, rtol_constant, tolerance
+from reference.comparison.tolerance import C, fd_tolerance, rtol_constant, tolerance
 
 
 def test_policy_numbers_follow_from_eps_and_steps() -> None:

@@ -3,10 +3,10 @@
 On small float64 networks the gradient of ``f(theta) = sum(g * net(x; theta))`` is estimated
 element by element as ``(f(theta + h) - f(theta - h)) / 2h`` with a forward pass written here
 from the formulas (``z = a @ W + b``, ``a = f(z)``), and both handnet's and the twin's gradients
-must agree with it within ``reference.tolerance.fd_tolerance``.  relu has a kink at 0, where a
-difference quotient straddling it means nothing: examples whose relu inputs come within 1e-3 of
-0 are rejected (a step ``h <= 6e-6 * max(1, |theta|)`` moves any pre-activation by far less on
-these sizes).  relu at exactly 0 is tested against torch in ``test_equivalence_gradients``.
+must agree with it within ``reference.comparison.tolerance.fd_tolerance``.  relu has a kink at 0,
+where a difference quotient straddling it means nothing: examples whose relu inputs come within
+1e-3 of 0 are rejected (a step ``h <= 6e-6 * max(1, |theta|)`` moves any pre-activation by far less
+on these sizes).  relu at exactly 0 is tested against torch in ``test_equivalence_gradients``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 from hypothesis import assume, given
 from support import examples
 
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import handnet_vjp, twin_vjp
-from reference.network import to_torch
-from reference.tolerance import fd_step, fd_tolerance
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import handnet_vjp, twin_vjp
+from reference.comparison.tolerance import fd_step, fd_tolerance
+from reference.twin.network import to_torch
 
 FORMULAS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),

@@ -8,12 +8,12 @@ from hypothesis import given
 from support import examples
 
 from handnet.losses import get_loss
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import handnet_forward, twin_forward
-from reference.losses import get_torch_loss
-from reference.network import to_handnet, to_torch
-from reference.scales import forward_scale
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import handnet_forward, twin_forward
+from reference.comparison.scales import forward_scale
+from reference.twin.losses import get_torch_loss
+from reference.twin.network import to_handnet, to_torch
 
 
 @examples(300)

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import examples
 
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import handnet_vjp, twin_vjp
-from reference.network import to_torch
-from reference.scales import vjp_scales
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import handnet_vjp, twin_vjp
+from reference.comparison.scales import vjp_scales
+from reference.twin.network import to_torch
 
 
 @examples(300)

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from support import examples
 
 from handnet.optim import STYLES
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import handnet_vjp, twin_vjp
-from reference.network import handnet_gradients, to_torch
-from reference.optim import ClassicSGD
-from reference.scales import forward_scale, vjp_scales
-from reference.tolerance import tolerance
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import handnet_vjp, twin_vjp
+from reference.comparison.scales import forward_scale, vjp_scales
+from reference.comparison.tolerance import tolerance
+from reference.twin.network import handnet_gradients, to_torch
+from reference.twin.optim import ClassicSGD
 
 Array = np.ndarray
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -39,7 +39,7 @@ MIXES = [(F32, F64, None), (F64, F32, None), (F32, F32, None), (F32, F64, F32)]
 
 
 def _torch_optimizer(tensors: dict[str, torch.Tensor], spec: S.OptSpec) -> torch.optim.Optimizer:
-    """torch's own SGD (or the twin's ClassicSGD), grouped as ``reference.optim`` groups them:
+    """torch's own SGD (or the twin's ClassicSGD), grouped as ``reference.twin.optim`` groups them:
     biases without momentum unless ``bias_momentum``."""
     bias_m = spec.momentum if spec.bias_momentum else 0.0
     groups = [{"params": [t for n, t in tensors.items() if not n.startswith("b")],

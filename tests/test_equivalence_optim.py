@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import examples, run_and_compare
 
-from reference import strategies as S
-from reference.harness import Lockstep
+from reference.comparison import strategies as S
+from reference.comparison.harness import Lockstep
 
 CONFIGS = [
     pytest.param(style, m, bias_m, nesterov, wd,

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given
 from support import examples
 
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import (
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import (
     handnet_forward,
     handnet_loss_gradients,
     handnet_vjp,
@@ -18,8 +18,8 @@ from reference.harness import (
     twin_loss_gradients,
     twin_vjp,
 )
-from reference.network import to_torch
-from reference.scales import forward_scale, vjp_scales
+from reference.comparison.scales import forward_scale, vjp_scales
+from reference.twin.network import to_torch
 
 SATURATING = S.problems(nets=S.network_specs(activations=("sigmoid", "tanh")), min_scale=1e2)
 

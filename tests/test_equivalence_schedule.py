@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from support import examples, run_and_compare
 
 from handnet.optim import SGD
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import Lockstep, Unstable
-from reference.optim import make_optimizer
-from reference.schedule import make_scheduler
-from reference.tolerance import tolerance
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import Lockstep, Unstable
+from reference.comparison.tolerance import tolerance
+from reference.twin.optim import make_optimizer
+from reference.twin.schedule import make_scheduler
 
 
 @examples(200)
@@ -144,7 +144,7 @@ def test_conventions_differ_after_a_decay_by_exactly_the_derived_amount(
         return params
 
     def run_twin(style: str) -> dict[str, np.ndarray]:
-        from reference.network import TwinNet, handnet_parameters, to_torch_layout
+        from reference.twin.network import TwinNet, handnet_parameters, to_torch_layout
         linear = torch.nn.Linear(*shape, dtype=getattr(torch, dtype))
         model = TwinNet([linear], ["identity"])
         named = model.named_handnet_parameters()

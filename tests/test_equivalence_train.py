@@ -20,20 +20,20 @@ from support import examples
 from handnet import fast
 from handnet.config import Config
 from handnet.train import Indices, Run, build, epoch_order, predict, record, train, train_epoch
-from reference import strategies as S
-from reference.compare import assert_matches_reference
-from reference.harness import (
+from reference.comparison import strategies as S
+from reference.comparison.compare import assert_matches_reference
+from reference.comparison.harness import (
     MAX_AMPLIFICATION,
     deviation,
     perturb_,
     perturbation_size,
     predictions_agree,
 )
-from reference.losses import TORCH_BCE_CLAMP
-from reference.network import handnet_parameters
-from reference.scales import forward_scale, loss_scale
-from reference.tolerance import tolerance
-from reference.train import TwinRun, build_twin, run_epoch
+from reference.comparison.scales import forward_scale, loss_scale
+from reference.comparison.tolerance import tolerance
+from reference.twin.losses import TORCH_BCE_CLAMP
+from reference.twin.network import handnet_parameters
+from reference.twin.train import TwinRun, build_twin, run_epoch
 
 
 def snapshot(twin: TwinRun, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def check_training(
         if not amplification <= MAX_AMPLIFICATION:
             reject()  # chaotic training: outside the tolerance policy's assumptions
         if twin.min_bce_denominator < TORCH_BCE_CLAMP:
-            reject()  # bce's clamp was active (see reference.losses.bce_denominator)
+            reject()  # bce's clamp was active (see reference.twin.losses.bce_denominator)
         snapshots.append(snapshot(twin, data.x_train, data.x_test))
 
     run = build(config)

@@ -6,7 +6,8 @@ arguments (``ARGS``) and whether it needs a real process (``SUBPROCESS = True``:
 a loop that never returns, writes to file descriptor 1, ``--json -`` purity). The constants are
 read with ``ast`` — some cases call ``sys.exit`` at import, so they are never imported here.
 
-In-process cases go through ``reference.guard.check_file``; the module skips until it exists.
+In-process cases go through ``reference.checker.guard.check_file``; the module skips until it
+exists.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-guard = pytest.importorskip("reference.guard")
+guard = pytest.importorskip("reference.checker.guard")
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES = sorted(p for p in HOSTILE.glob("*.py") if not p.name.startswith("_"))

@@ -168,7 +168,7 @@ def test_bench_with_torch_ratio(main, tmp_path) -> None:  # type: ignore[no-unty
 
 def test_torch_bench_model_is_handnets_network() -> None:
     torch = pytest.importorskip("torch")
-    from reference.bench import build_model
+    from reference.experiments.bench import build_model
 
     case = CASES["full-batch-1000"]
     model, x, _ = build_model(case)

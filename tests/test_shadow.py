@@ -10,15 +10,20 @@ import pytest
 
 from handnet.config import Config
 from handnet.train import Indices, Run, build, epoch_order, record, train, train_epoch
-from reference import resync
-from reference.compare import assert_matches_reference
-from reference.network import copy_into, handnet_parameters
-from reference.optim import twin_buffers
-from reference.resync import DEFAULT_CHECKPOINTS, checkpoints_for, free_running, resync_run
-from reference.schedule import current_lr
-from reference.seed_run import main as seed_run
-from reference.shadow import shadow
-from reference.train import TwinRun, build_twin, run_epoch, twin_from_state
+from reference.comparison.compare import assert_matches_reference
+from reference.experiments import resync
+from reference.experiments.resync import (
+    DEFAULT_CHECKPOINTS,
+    checkpoints_for,
+    free_running,
+    resync_run,
+)
+from reference.experiments.seed_run import main as seed_run
+from reference.experiments.shadow import shadow
+from reference.twin.network import copy_into, handnet_parameters
+from reference.twin.optim import twin_buffers
+from reference.twin.schedule import current_lr
+from reference.twin.train import TwinRun, build_twin, run_epoch, twin_from_state
 
 
 def test_shadow_records_every_epoch_within_the_policy() -> None:

@@ -2,8 +2,8 @@
 
 Prints a table (µs per step, ratio = handnet / torch) and, with ``--json PATH`` (``-`` for
 stdout, the table then goes to stderr), writes ``{"cases": [...], "machine": {...}}``.
-The torch side is ``reference.bench``, imported only here and only when the command runs; without
-torch the torch columns stay empty.
+The torch side is ``reference.experiments.bench``, imported only here and only when the command
+runs; without torch the torch columns stay empty.
 """
 
 from __future__ import annotations
@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     versions: dict[str, str] = {}
     if not args.no_torch:
         try:
-            reference = importlib.import_module("reference.bench")
+            reference = importlib.import_module("reference.experiments.bench")
         except ImportError as exc:
-            torch_note = f"not measured (reference.bench not importable: {exc})"
+            torch_note = f"not measured (reference.experiments.bench not importable: {exc})"
         else:
             torch_timer = reference.torch_timer
             versions = reference.versions()

@@ -4,7 +4,7 @@ ADAPTER.py defines ``adapter() -> handnet.adapter.Adapter`` (see ``handnet/adapt
 ``docs/check.md``).  It is loaded by path with its own directory on ``sys.path``, so it can
 import the user's network module next to it.
 
-The check runs in a separate process (``reference.guard``; it needs torch, which ``handnet``
+The check runs in a separate process (``reference.checker.guard``; it needs torch, which ``handnet``
 never imports): the user's code may print (it goes to stderr), exit, hang or crash without
 taking the verdict with it.  Exit codes are the verdict's (``handnet.verdict``): 0 match,
 1 mismatch, 2 usage or adapter error, 3 inconclusive, 4 the user's code failed, 5 the checker
@@ -135,7 +135,7 @@ def _run_worker(opts: CheckOptions) -> tuple[str, int, str, dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
         result = Path(tmp) / "outcome.json"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reference.guard", str(result), *argv],
+            [sys.executable, "-m", "reference.checker.guard", str(result), *argv],
             stdin=subprocess.DEVNULL, stdout=2, start_new_session=True)  # user prints: stderr
         try:
             code = proc.wait(timeout=opts.timeout + min(GRACE, opts.timeout))

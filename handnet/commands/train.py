@@ -378,7 +378,7 @@ def _init_from(run: Run, path: str) -> None:
 def _shadow(run: Run) -> Any:
     """The torch twin's lockstep callback (imported here: handnet itself never needs torch)."""
     try:
-        from reference.shadow import shadow
+        from reference.experiments.shadow import shadow
     except ImportError as exc:
         raise UsageError(
             f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')"

@@ -12,7 +12,7 @@ Two kinds of hypothesis:
   ``B`` the batch and ``N = B * outputs``); ``c = -1`` (sign flipped); ``c = 0`` (never
   updated); ``A = G.T`` (transposed); a bias with ``c = 1/B`` (averaged where the weights are
   summed); a bias gradient of the wrong shape (summed over the units, or not reduced at all).
-* **simulations** (:mod:`reference.simulate`): a network with one specific mistake — an
+* **simulations** (:mod:`reference.checker.simulate`): a network with one specific mistake — an
   activation derivative at the pre-activation, at the output, or missing at layer ``j``;
   relu'(0) taken as 1; the derivative of another loss or reduction; deltas computed after the
   weights above were updated; the delta pushed back through another layer's (same-shaped)
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from reference import simulate as sim
-from reference.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
+from reference.checker import simulate as sim
+from reference.checker.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
 
 Array = NDArray[np.floating]
 

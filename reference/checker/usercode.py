@@ -132,9 +132,13 @@ TORCH_WATCHED = ("sigmoid", "tanh", "relu", "exp", "log", "log1p", "clamp", "mat
                  "from_numpy", "tensor", "no_grad", "sum", "mean", "where", "zeros_like")
 WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim",
            "handnet.activations", "handnet.losses", "handnet.layers", "handnet.network",
-           "handnet.optim", "reference.compare", "reference.tolerance", "reference.scales",
-           "reference.network", "reference.losses", "reference.optim", "reference.schedule",
-           "reference.diagnose", "reference.simulate", "reference.check", "reference.report")
+           "handnet.optim",
+           "reference.comparison.compare", "reference.comparison.tolerance",
+           "reference.comparison.scales",
+           "reference.twin.network", "reference.twin.losses", "reference.twin.optim",
+           "reference.twin.schedule",
+           "reference.checker.diagnose", "reference.checker.simulate", "reference.checker.check",
+           "reference.checker.report")
 
 
 def snapshot() -> dict[str, dict[str, object]]:

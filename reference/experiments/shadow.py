@@ -2,7 +2,7 @@
 
 ``handnet.train.train(run, on_epoch_end=shadow(run))``: after each of handnet's epochs the twin
 trains one epoch over the *same batch order* (passed to the callback) with torch's own loop
-(``reference.train``), then the two sets of weights and their test predictions are compared::
+(``reference.twin.train``), then the two sets of weights and their test predictions are compared::
 
     max_abs_weight_diff = max over parameters of max |W_handnet - W_twin|
     max_rel_weight_diff = max over parameters of that error / max |W_twin|   (normwise)
@@ -21,11 +21,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.train import Indices, Run, predict
-from reference.compare import compare
-from reference.network import handnet_parameters
-from reference.tolerance import tolerance
-from reference.train import build_twin, run_epoch
-from reference.train import predict as twin_predict
+from reference.comparison.compare import compare
+from reference.comparison.tolerance import tolerance
+from reference.twin.network import handnet_parameters
+from reference.twin.train import build_twin, run_epoch
+from reference.twin.train import predict as twin_predict
 
 Array = NDArray[np.floating]
 

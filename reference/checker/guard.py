@@ -1,14 +1,14 @@
 """One ``handnet check`` run of an adapter file, with the user's code under guard.
 
-:func:`check_file` loads ADAPTER.py and runs :func:`reference.check.check` in this process and
-turns every way it can end into an :class:`Outcome` with a verdict (``handnet.verdict``): a
+:func:`check_file` loads ADAPTER.py and runs :func:`reference.checker.check.check` in this process
+and turns every way it can end into an :class:`Outcome` with a verdict (``handnet.verdict``): a
 report (match, mismatch, inconclusive), an adapter error, an exception, ``sys.exit`` or a
 timeout in the user's code (named with the user's file:line), or a failure of the checker
 itself.  Modules the comparison relies on (numpy, torch, our own) are watched: an adapter that
 replaces one of their functions is refused, since the comparison could not be trusted.
 
-``handnet check`` runs it in a **separate process** (``python -m reference.guard RESULT ARGS``):
-what the user's code prints goes to stderr (stdout stays the report's, pure JSON under
+``handnet check`` runs it in a **separate process** (``python -m reference.checker.guard RESULT
+ARGS``): what the user's code prints goes to stderr (stdout stays the report's, pure JSON under
 ``--json -``), and ``os._exit``, a crash in a C extension or a loop that ignores the time
 limit end that process, not the verdict.  The worker writes its outcome to RESULT as JSON.
 """
@@ -28,8 +28,15 @@ from handnet.adapter import AdapterError
 from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, parse_options
 from handnet.verdict import UserCodeError, Verdict, error_object
-from reference.check import Inconclusive, check
-from reference.usercode import CheckTimeout, describe, snapshot, tampered, time_limit, user_frame
+from reference.checker.check import Inconclusive, check
+from reference.checker.usercode import (
+    CheckTimeout,
+    describe,
+    snapshot,
+    tampered,
+    time_limit,
+    user_frame,
+)
 
 
 @dataclass
@@ -172,7 +179,7 @@ def _unexpected(exc: BaseException, source: str) -> Outcome:
 
 
 def main(args: list[str]) -> int:
-    """The worker: ``python -m reference.guard RESULT ARGV...``."""
+    """The worker: ``python -m reference.checker.guard RESULT ARGV...``."""
     os.dup2(2, 1)  # whatever the user's code prints goes to stderr; stdout is the report's
     result, argv = Path(args[0]), args[1:]
     outcome = check_file(argv)

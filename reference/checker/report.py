@@ -1,11 +1,12 @@
-"""The result of ``reference.check``: a per-parameter table as text, the same records as JSON.
+"""The result of ``reference.checker.check``: a per-parameter table as text, the same records as
+JSON.
 
 Errors are in *gradient units* in both styles: a returned gradient as is, an in-place update
 divided by the lr in force at that step (so both tables read alike).  ``max_rel_error`` is the
 comparison module's normwise measure ``max |a - e| / (max |e| + s)``, ``s`` the error scale of
-the quantity (see ``reference.check``); a parameter is ok when it is at most rtol.  Parameters
-are listed in backprop order (output side first); "start here" names the first wrong one in
-that order among those that went wrong earliest.
+the quantity (see ``reference.checker.check``); a parameter is ok when it is at most rtol.
+Parameters are listed in backprop order (output side first); "start here" names the first wrong one
+in that order among those that went wrong earliest.
 """
 
 from __future__ import annotations

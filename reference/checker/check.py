@@ -7,9 +7,9 @@ network afresh, which the check calls whenever it needs the initial state — ``
    (``randomize=True``, the default: a forward that never adds its zero-initialised biases, or
    a bias gradient that is never used, is otherwise invisible), reads them back in canonical
    form and builds the twin from them;
-2. plans the run (:mod:`reference.checkplan`): ``steps`` batches (default 5 for ``train_step``,
-   3 for ``gradients``) of standard-normal inputs and targets suited to the loss, of two
-   alternating batch sizes that are none of the layer widths (so a gradient divided by the
+2. plans the run (:mod:`reference.checker.checkplan`): ``steps`` batches (default 5 for
+   ``train_step``, 3 for ``gradients``) of standard-normal inputs and targets suited to the loss,
+   of two alternating batch sizes that are none of the layer widths (so a gradient divided by the
    number of features instead of the batch cannot pass), and — with a declared lr schedule —
    epochs that cross the first decay (``start_epoch(e)`` is called with each);
 3. compares the forward output, then
@@ -19,25 +19,26 @@ network afresh, which the check calls whenever it needs the initial state — ``
        the twin optimiser's (same lr, momentum, convention, schedule; buffers from zero), and
        after the trajectory the forward at the trained parameters;
    updates are divided by the lr in force, so both styles report errors in gradient units;
-4. diagnoses every wrong parameter (``reference.diagnose``).
+4. diagnoses every wrong parameter (``reference.checker.diagnose``).
 
-User code only ever sees copies (:mod:`reference.usercode`); an argument it changes in place
+User code only ever sees copies (:mod:`reference.checker.usercode`); an argument it changes in place
 is a fault of the network.  The verdict (``handnet.verdict``) is *match* only when every
 promised comparison ran and matched, *mismatch* when anything differs, *inconclusive* when too
 little could be compared (the twin unstable or not finite, fewer steps than promised, a
 declared momentum or schedule whose effect the run could not see).
 
-The tolerance is the comparison module's (``reference.compare``) under the project's policy
-(``reference.tolerance``): ``max|a - e| <= rtol(dtype, steps) * (max|e| + s)`` with ``s`` the
-twin's first-order error scale of that quantity (``reference.scales``).  Over several steps
-the gradient scales accumulate through the momentum buffer as in ``reference.harness.Lockstep``:
-the update at step ``t`` carries ``sum_i m**(t-i) * lr_i * S_i`` (times ``1 + m`` with
-Nesterov).  An update read back from the weights (``before - after``) is only known to within
-the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, added to ``rtol * s``.
+The tolerance is the comparison module's (``reference.comparison.compare``) under the project's
+policy (``reference.comparison.tolerance``): ``max|a - e| <= rtol(dtype, steps) * (max|e| + s)``
+with ``s`` the twin's first-order error scale of that quantity (``reference.comparison.scales``).
+Over several steps the gradient scales accumulate through the momentum buffer as in
+``reference.comparison.harness.Lockstep``: the update at step ``t`` carries ``sum_i m**(t-i) * lr_i
+* S_i`` (times ``1 + m`` with Nesterov).  An update read back from the weights (``before - after``)
+is only known to within the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, added
+to ``rtol * s``.
 
 Trajectories are compared only while training is stable, by the suite's rule
-(``reference.harness``): the twin's weights stay below ``10 * max|p_0| + 1``; beyond that any
-two correct implementations part exponentially, and the report says where it stopped.
+(``reference.comparison.harness``): the twin's weights stay below ``10 * max|p_0| + 1``; beyond
+that any two correct implementations part exponentially, and the report says where it stopped.
 """
 
 from __future__ import annotations
@@ -53,18 +54,18 @@ from handnet.adapter import Adapter, AdapterError
 from handnet.layers import Dense
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
-from reference import checkplan
-from reference.compare import compare_arrays
-from reference.diagnose import Finding, Problem, diagnose, diagnose_forward
-from reference.losses import get_torch_loss
-from reference.network import handnet_gradients, handnet_parameters, to_torch
-from reference.optim import make_optimizer
-from reference.report import ForwardResult, ParameterResult, Report
-from reference.scales import forward_scale, update_scales
-from reference.schedule import current_lr, make_scheduler
-from reference.simulate import OptConfig
-from reference.tolerance import C, tolerance
-from reference.usercode import call, call_with_copies, owned
+from reference.checker import checkplan
+from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward
+from reference.checker.report import ForwardResult, ParameterResult, Report
+from reference.checker.simulate import OptConfig
+from reference.checker.usercode import call, call_with_copies, owned
+from reference.comparison.compare import compare_arrays
+from reference.comparison.scales import forward_scale, update_scales
+from reference.comparison.tolerance import C, tolerance
+from reference.twin.losses import get_torch_loss
+from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
+from reference.twin.optim import make_optimizer
+from reference.twin.schedule import current_lr, make_scheduler
 
 Array = NDArray[np.floating]
 AdapterSource = Adapter | Callable[[], Adapter]

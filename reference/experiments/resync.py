@@ -3,7 +3,7 @@
 **Re-synchronised** (:func:`resync_run`).  handnet trains the whole run (the compiled per-sample
 path when ``handnet.fast`` is present and supports the run, else the plain path).  At each
 checkpoint epoch ``e`` the twin is built *from handnet's state at the start of ``e``*
-(:func:`reference.train.twin_from_state`: weights, momentum buffers, StepLR resumed at ``e``),
+(:func:`reference.twin.train.twin_from_state`: weights, momentum buffers, StepLR resumed at ``e``),
 both train epoch ``e`` over the same order, and weights and momentum buffers are compared under
 the policy with ``steps = samples in the epoch``.  Each checkpoint tests one epoch's step
 semantics (the lr of that epoch, buffers carried across decays) independently of the run's past.
@@ -27,12 +27,12 @@ import numpy as np
 from handnet import fast as handnet_fast
 from handnet.config import Config
 from handnet.train import Indices, Run, accuracy, build, epoch_order, predict, record, train_epoch
-from reference.compare import Record, compare
-from reference.network import handnet_parameters
-from reference.optim import twin_buffers
-from reference.tolerance import tolerance
-from reference.train import TwinRun, build_twin, run_epoch, twin_from_state
-from reference.train import predict as twin_predict
+from reference.comparison.compare import Record, compare
+from reference.comparison.tolerance import tolerance
+from reference.twin.network import handnet_parameters
+from reference.twin.optim import twin_buffers
+from reference.twin.train import TwinRun, build_twin, run_epoch, twin_from_state
+from reference.twin.train import predict as twin_predict
 
 EpochFn = Callable[[Run, int, Indices], None]
 
@@ -155,8 +155,8 @@ def free_running(config: Config, epochs: int, report_every: int = 25, fast: bool
                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """handnet vs a free-running twin, and vs itself with ``W0[0, 0]`` one ulp larger.
 
-    Both gaps are measured every epoch, normwise relative (``reference.compare``); a row is kept
-    for epochs 1-3 and every ``report_every``-th epoch (counted from 1, after the epoch).
+    Both gaps are measured every epoch, normwise relative (``reference.comparison.compare``); a row
+    is kept for epochs 1-3 and every ``report_every``-th epoch (counted from 1, after the epoch).
     """
     if epochs < 1 or report_every < 1:
         raise ValueError(f"free-running epochs and report interval must be positive, got "

@@ -5,8 +5,8 @@
     max |actual - expected|  <=  rtol(dtype, steps) * scale
 
 where ``scale`` is ``max |expected|`` plus, for quantities that are ill-conditioned functions of
-the forward pass, their first-order error scale from ``reference.scales`` (sums that cancel,
-derivatives through saturated outputs, underflow).  With that scale the remaining difference
+the forward pass, their first-order error scale from ``reference.comparison.scales`` (sums that
+cancel, derivatives through saturated outputs, underflow).  With that scale the remaining difference
 between two correct implementations is rounding error of a *well-conditioned* computation, and
 ``rtol`` only has to bound how rounding errors accumulate:
 

@@ -14,8 +14,8 @@
   (``randomize``): weights ``N(0, 1/fan_in)``, biases ``N(0, 0.5**2)``.
 * **What the run could not see.** After the comparison, each declared optimiser feature
   (momentum, its convention, Nesterov, weight decay, bias momentum, the schedule) is simulated
-  away (:mod:`reference.simulate`); a feature whose absence would give the same updates within
-  the tolerance was not tested, and the verdict cannot be *match*.
+  away (:mod:`reference.checker.simulate`); a feature whose absence would give the same updates
+  within the tolerance was not tested, and the verdict cannot be *match*.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.adapter import Adapter, AdapterError
-from reference import simulate as sim
-from reference.diagnose import Problem
+from reference.checker import simulate as sim
+from reference.checker.diagnose import Problem
 
 Array = NDArray[np.floating]
 

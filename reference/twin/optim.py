@@ -20,7 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.optim import SGD, STYLES
-from reference.network import TwinNet, to_handnet_layout, to_torch_layout
+from reference.twin.network import TwinNet, to_handnet_layout, to_torch_layout
 
 
 class ClassicSGD(torch.optim.Optimizer):

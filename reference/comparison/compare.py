@@ -5,11 +5,11 @@ twin's)::
 
     max_abs_error = max |a - e|
     max_rel_error = max_abs_error / (max |e| + s)   (normwise, infinity norm)
-    ok            = max_rel_error <= rtol           (rtol from ``reference.tolerance``)
+    ok            = max_rel_error <= rtol           (rtol from ``reference.comparison.tolerance``)
 
 ``s`` is 0 unless the caller passes an error scale for that name (``scales``): the first-order
-sensitivity of an ill-conditioned quantity (see ``reference.scales``).  Each record also counts
-the elements over tolerance (``|a_i - e_i| / (max |e| + s) > rtol``, ``mismatched`` of
+sensitivity of an ill-conditioned quantity (see ``reference.comparison.scales``).  Each record also
+counts the elements over tolerance (``|a_i - e_i| / (max |e| + s) > rtol``, ``mismatched`` of
 ``total``), as ``torch.testing.assert_close`` reports "Mismatched elements: 3 / 6".
 
 **Like with like.**  Shapes must be equal.  With ``check_dtype=True`` (the equivalence suite's
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.tolerance import Tolerance, tolerance
+from reference.comparison.tolerance import Tolerance, tolerance
 
 
 @dataclass(frozen=True)

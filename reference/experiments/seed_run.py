@@ -1,13 +1,13 @@
 """The seed configuration checked against the torch twin.
 
-    python -m reference.seed_run [--epochs 6000] [--dataset chessboard] [--every N]
+    python -m reference.experiments.seed_run [--epochs 6000] [--dataset chessboard] [--every N]
                                  [--free-epochs 600] [--json PATH] [--markdown PATH]
-    python -m reference.seed_run --mode free --epochs E      (the free-running shadow only)
+    python -m reference.experiments.seed_run --mode free --epochs E   (free-running shadow only)
 
 Seed: 2-100-50-10-1 sigmoid, N(0, 1) weights, half sum of squares, per-sample updates, lr 1e-2,
 classic momentum 0.9 on the weights only, lr halved every 1500 epochs.
 
-Default mode (``resync``), two parts (see ``reference.resync``):
+Default mode (``resync``), two parts (see ``reference.experiments.resync``):
 
 1. **Re-synchronised**: handnet trains all ``--epochs``; at each checkpoint epoch the twin is
    built from handnet's state at the start of the epoch and both train that epoch; weights and
@@ -39,8 +39,8 @@ from handnet.config import Config
 from handnet.data import DATASETS
 from handnet.machine import machine_info
 from handnet.train import build, train
-from reference.resync import checkpoints_for, free_running, resync_run
-from reference.shadow import shadow
+from reference.experiments.resync import checkpoints_for, free_running, resync_run
+from reference.experiments.shadow import shadow
 
 
 def _write(path: str, text: str) -> None:
@@ -160,7 +160,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reference.seed_run", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m reference.experiments.seed_run",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("resync", "free"), default="resync")
     parser.add_argument("--epochs", type=int, default=6000)
@@ -210,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     result: dict[str, Any] = {
-        "command": "python -m reference.seed_run " + shlex.join(
+        "command": "python -m reference.experiments.seed_run " + shlex.join(
             sys.argv[1:] if argv is None else list(argv)),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),

@@ -22,10 +22,10 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.train import History, Indices, Run
-from reference.losses import bce_denominator, get_torch_loss, per_sample
-from reference.network import TwinNet, to_torch
-from reference.optim import load_buffers, optimizer_like
-from reference.schedule import current_lr, scheduler_at
+from reference.twin.losses import bce_denominator, get_torch_loss, per_sample
+from reference.twin.network import TwinNet, to_torch
+from reference.twin.optim import load_buffers, optimizer_like
+from reference.twin.schedule import current_lr, scheduler_at
 
 Array = NDArray[np.floating]
 
@@ -42,7 +42,8 @@ class TwinRun:
     y_train: torch.Tensor
     batch_size: int  # 0 means full batch
     history: History = field(default_factory=History)
-    # bce only: the smallest p * (1 - p) any step's loss saw (reference.losses.bce_denominator).
+    # bce only: the smallest p * (1 - p) any step's loss saw
+    # (reference.twin.losses.bce_denominator).
     min_bce_denominator: float = float("inf")
 
 
@@ -58,8 +59,8 @@ def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
 
     The twin gets copies of the network's weights, the optimiser's momentum buffers
     (``run.optimizer.buffers``: classic or torch convention, none for parameters stepped without
-    momentum) and a StepLR resumed at ``epoch`` (:func:`reference.schedule.scheduler_at`), so the
-    lr it uses during ``epoch`` is ``run.schedule.lr_at(epoch)``.  Trained from there over the
+    momentum) and a StepLR resumed at ``epoch`` (:func:`reference.twin.schedule.scheduler_at`), so
+    the lr it uses during ``epoch`` is ``run.schedule.lr_at(epoch)``.  Trained from there over the
     same orders it takes the same steps as a twin that had trained alongside from epoch 0.
 
     ``epoch`` defaults to the number of epochs the run has recorded (``len(run.history.loss)``);

@@ -15,8 +15,8 @@ from handnet.losses import get_loss
 from handnet.network import Network
 from handnet.optim import SGD
 from handnet.schedule import StepDecay
-from reference.losses import TORCH_BCE_CLAMP, bce_denominator, get_torch_loss
-from reference.network import TwinNet, handnet_gradients, handnet_parameters
+from reference.twin.losses import TORCH_BCE_CLAMP, bce_denominator, get_torch_loss
+from reference.twin.network import TwinNet, handnet_gradients, handnet_parameters
 
 Array = NDArray[np.floating]
 
@@ -128,10 +128,10 @@ class Lockstep:
     """handnet and its twin trained side by side on the same batches, compared at any time.
 
     Each step adds to a per-parameter error scale ``lr * k_m * S_grad`` (``S_grad`` from
-    ``reference.scales.update_scales``; ``k_m = (1 + m) * sum_{i<=j} m**i`` bounds how much of a
-    gradient's error the momentum buffer carries into later updates, Nesterov included), so that
-    ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.  The
-    momentum buffers get theirs the way they are built: ``m * scale + S_grad`` a step (torch's
+    ``reference.comparison.scales.update_scales``; ``k_m = (1 + m) * sum_{i<=j} m**i`` bounds how
+    much of a gradient's error the momentum buffer carries into later updates, Nesterov included),
+    so that ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.
+    The momentum buffers get theirs the way they are built: ``m * scale + S_grad`` a step (torch's
     buffer), ``m * scale + lr * S_grad`` (classic, lr inside).
 
     A second twin, its weights perturbed by :func:`perturbation_size`, measures how much the
@@ -152,9 +152,9 @@ class Lockstep:
         schedule: StepDecay | None = None,
         twin_style: str | None = None,
     ) -> None:
-        from reference.network import to_torch
-        from reference.optim import make_optimizer
-        from reference.schedule import scheduler_like
+        from reference.twin.network import to_torch
+        from reference.twin.optim import make_optimizer
+        from reference.twin.schedule import scheduler_like
 
         self.net, self.opt, self.loss, self.schedule = net, opt, loss, schedule
         style = self.twin_style = twin_style or opt.style
@@ -190,7 +190,7 @@ class Lockstep:
         return self.opt.lr, float(self.twin_opt.param_groups[0]["lr"])
 
     def step(self, x: Array, y: Array) -> None:
-        from reference.scales import update_scales
+        from reference.comparison.scales import update_scales
 
         m = self.opt.momentum if self.opt.momentum > 0 else 0.0
         self._carry = m * self._carry + 1.0
@@ -228,7 +228,7 @@ class Lockstep:
         With the twin in the other convention its buffers are given in handnet's:
         ``u_classic = lr * v_torch``, which holds while the lr has been constant.
         """
-        from reference.optim import twin_buffers
+        from reference.twin.optim import twin_buffers
 
         twin = twin_buffers(self.twin_opt, self.model)
         if self.twin_style != self.opt.style:

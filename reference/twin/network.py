@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from handnet.layers import Dense
 from handnet.network import Network
-from reference.activations import get_torch_activation
+from reference.twin.activations import get_torch_activation
 
 Array = NDArray[np.floating]
 

@@ -236,7 +236,7 @@ def training_cases(
     row has norm of order 1), and for the summed loss (half-sse) the lr divided by the batch
     size and the number of outputs (as mse's mean does), so one step moves the outputs by
     O(lr) whatever their number.  Tests still check that the twin stays stable
-    (:func:`reference.harness.stable`) and reject the rare case where it does not.
+    (:func:`reference.comparison.harness.stable`) and reject the rare case where it does not.
     """
     net = draw(network_specs(max_depth=max_depth, max_width=max_width, inits=("glorot",),
                              bias_scales=(0.0, 0.1), dtype=dtype))

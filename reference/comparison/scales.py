@@ -1,7 +1,7 @@
 """Error scales: how large a rounding difference between two correct implementations can be.
 
-The tolerance policy (``reference.tolerance``) accepts ``|actual - expected| <= rtol * scale``
-with ``rtol`` a small multiple of the dtype's epsilon.  For a plain array the scale is
+The tolerance policy (``reference.comparison.tolerance``) accepts ``|actual - expected| <= rtol *
+scale`` with ``rtol`` a small multiple of the dtype's epsilon.  For a plain array the scale is
 ``max |expected|``.  But a value computed by a sum whose terms cancel carries rounding error of
 the size of its *terms*, not of its result, and a derivative taken through a saturated output
 (``s * (1 - s)`` with ``s`` within a few ulps of 1) carries error of the size of the derivative's
@@ -41,8 +41,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from reference.losses import get_torch_loss
-from reference.network import TwinNet, handnet_parameters
+from reference.twin.losses import get_torch_loss
+from reference.twin.network import TwinNet, handnet_parameters
 
 Array = NDArray[np.floating]
 
