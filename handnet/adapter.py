@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 
 from handnet.activations import ACTIVATIONS
 from handnet.losses import LOSSES
+from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
 
 Array = NDArray[np.floating]
@@ -249,7 +250,7 @@ class Adapter:
         """Every parameter in canonical form by canonical name ``W0, b0, W1, ...``."""
         out = {}
         for i, (w, b) in enumerate(self.canonical_parameters()):
-            out[f"W{i}"], out[f"b{i}"] = w, b
+            out[weight_name(i)], out[bias_name(i)] = w, b
         return out
 
     def sizes(self) -> list[int]:
@@ -303,18 +304,18 @@ class Adapter:
         names = {}
         for i, layer in enumerate(self.layers):
             if self.bias_layout == "folded":
-                names[f"W{i}"] = self._folded_part(i, bias=False)
-                names[f"b{i}"] = self._folded_part(i, bias=True)
+                names[weight_name(i)] = self._folded_part(i, bias=False)
+                names[bias_name(i)] = self._folded_part(i, bias=True)
                 continue
-            names[f"W{i}"] = layer.weight
+            names[weight_name(i)] = layer.weight
             if layer.bias is not None:
-                names[f"b{i}"] = layer.bias
+                names[bias_name(i)] = layer.bias
         return names
 
     def user_shape(self, name: str, canonical_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape the user's array (or part of it) has for a canonical parameter."""
         rows, cols = canonical_shape
-        if name.startswith("W"):
+        if is_weight(name):
             return (rows, cols) if self.weight_layout == "in_out" else (cols, rows)
         if self.bias_layout == "folded":
             return (cols,)
@@ -323,9 +324,9 @@ class Adapter:
 
     def element(self, name: str, index: tuple[int, ...]) -> str:
         """The user's expression for element ``index`` of canonical parameter ``name``."""
-        i = int(name[1:])
+        i = layer_of(name)
         r, c = (int(index[0]), int(index[1])) if len(index) == 2 else (0, int(index[0]))
-        if name.startswith("W"):
+        if is_weight(name):
             idx = (r, c) if self.weight_layout == "in_out" else (c, r)
             return f"{self.layers[i].weight}[{idx[0]}, {idx[1]}]"
         if self.bias_layout == "folded":
@@ -365,16 +366,16 @@ class Adapter:
         A bias gradient of any shape holding exactly ``out`` entries in a line ((out,),
         (1, out) or (out, 1)) is accepted: with gradients returned, that is only a layout.
         """
-        i = int(name[1:])
+        i = layer_of(name)
         layer = self.layers[i]
         wshape = self.raw(layer.weight).shape
-        if name.startswith("W") or self.bias_layout == "folded":
+        if is_weight(name) or self.bias_layout == "folded":
             g = raw[layer.weight]
             if g.shape != wshape:
                 return None
             w = g if self.weight_layout == "in_out" else g.T
             if self.bias_layout == "folded":
-                return w[:-1] if name.startswith("W") else w[-1:]
+                return w[:-1] if is_weight(name) else w[-1:]
             return w
         assert layer.bias is not None
         g = raw[layer.bias]

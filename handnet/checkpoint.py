@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from handnet.atomic import atomic_write
 from handnet.config import Config
 from handnet.layers import Dense
+from handnet.names import all_names, bias_name, weight_name
 from handnet.network import Network
 
 FORMAT = "handnet-checkpoint"
@@ -135,7 +136,7 @@ def _activation_names(arrays: dict[str, np.ndarray], path: Path) -> list[str]:
 
 
 def _layers(arrays: dict[str, np.ndarray], n_layers: int, path: Path) -> list[Dense]:
-    expected = {f"{k}{i}" for i in range(n_layers) for k in ("W", "b")}
+    expected = set(all_names(n_layers))
     present = set(arrays) - set(META_KEYS)
     missing = sorted(expected - present)
     if missing:
@@ -148,8 +149,8 @@ def _layers(arrays: dict[str, np.ndarray], n_layers: int, path: Path) -> list[De
         raise ValueError(f"checkpoint {path}: unknown entries {', '.join(unknown)}")
     layers: list[Dense] = []
     for i in range(n_layers):
-        W, b = arrays[f"W{i}"], arrays[f"b{i}"]
-        for name, a in ((f"W{i}", W), (f"b{i}", b)):
+        W, b = arrays[weight_name(i)], arrays[bias_name(i)]
+        for name, a in ((weight_name(i), W), (bias_name(i), b)):
             if a.dtype.kind != "f":
                 raise ValueError(f"checkpoint {path}: {name} has dtype {a.dtype}, not a float")
         if W.ndim != 2 or b.shape != (1, W.shape[1]):

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.losses import Loss
+from handnet.names import param_name
 from handnet.network import Network
 from handnet.optim import SGD
 from handnet.train import EpochCallback, History, Run, record_output
@@ -151,7 +152,7 @@ def _prepare(
     buffers: dict[str, list[F64]] = {"W": [], "b": []}
     for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
         for key, p in (("W", W), ("b", b)):
-            name = f"{key}{i}"
+            name = param_name(key, i)
             if not opt.uses_momentum(name):
                 rules[key].append(_PLAIN)
                 buffers[key].append(p)  # never read or written under the plain rule

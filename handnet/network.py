@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from handnet.activations import Activation, get_activation
 from handnet.init import init_weight
 from handnet.layers import Dense
+from handnet.names import param_name
 
 Array = NDArray[np.floating]
 
@@ -91,7 +92,7 @@ class Network:
     def parameters(self) -> dict[str, Array]:
         """Every parameter by name (the arrays themselves, not copies), output side last."""
         return {
-            f"{key}{i}": value
+            param_name(key, i): value
             for i, layer in enumerate(self.layers)
             for key, value in layer.parameters.items()
         }
@@ -99,7 +100,7 @@ class Network:
     @property
     def gradients(self) -> dict[str, Array]:
         return {
-            f"{key}{i}": value
+            param_name(key, i): value
             for i, layer in enumerate(self.layers)
             for key, value in layer.gradients.items()
         }

@@ -35,6 +35,8 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.names import is_bias
+
 Array = NDArray[np.floating]
 
 STYLES = ("classic", "torch")
@@ -77,7 +79,7 @@ class SGD:
         self.buffers: dict[str, Array] = {}
 
     def uses_momentum(self, name: str) -> bool:
-        return self.momentum > 0 and (self.bias_momentum or not name.startswith("b"))
+        return self.momentum > 0 and (self.bias_momentum or not is_bias(name))
 
     def step(self, parameters: Mapping[str, Array], gradients: Mapping[str, Array]) -> None:
         """Update every array in ``parameters`` in place from ``gradients`` (same names).

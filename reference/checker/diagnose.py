@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.names import backprop_key, bias_name, is_bias, is_weight, layer_of, weight_name
 from reference.checker import simulate as sim
 from reference.checker.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
 
@@ -91,7 +92,7 @@ class Problem:
 
     def layer(self, j: int) -> str:
         """Layer ``j`` (counted from 0 at the input) with its weight's user name."""
-        return f"layer {j} ({self.names.get(f'W{j}', f'W{j}')})"
+        return f"layer {j} ({self.names.get(weight_name(j), weight_name(j))})"
 
     @property
     def batch(self) -> int:
@@ -236,7 +237,7 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
 
 def _list(p: Problem, names: Sequence[str]) -> str:
     """User names in backprop order (output side first, weight before bias)."""
-    ordered = sorted(names, key=lambda n: (-int(n[1:]), n[0] == "b"))
+    ordered = sorted(names, key=backprop_key)
     return ", ".join(p.names[n] for n in ordered)
 
 
@@ -250,7 +251,7 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
         labels = _name_factor(c, named_factors(p.batch, p.n_out, p.style, lr), 1e-6)
         labels += [label for value, label in named_factors(p.batch, p.n_out, p.style, lr)
                    if label not in labels and p.fits(name, 1, sign_c * value * g, a)]
-        layer = int(name[1:])
+        layer = layer_of(name)
         if c == 0 or not np.any(a):
             what = "update" if p.style == "update" else "gradient"
             found.append(Finding("zero", f"its {what} is zero: the parameter is never "
@@ -266,17 +267,17 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
             found.append(Finding("factor", f"{sign}off by a constant factor {c:.4g}{meaning}",
                                  layer, evidence=f"fitted {c:.6g}, residual {res:.1e}"))
             b = p.batch
-            if name.startswith("b") and b > 1 and p.fits(name, 1, g / b, a):
-                wname = f"W{layer}"
+            if is_bias(name) and b > 1 and p.fits(name, 1, g / b, a):
+                wname = weight_name(layer)
                 wa = p.actual[0].get(wname)
                 if wa is None or not p.fits(wname, 1, p.expected[0][wname] / b, wa):
                     found.append(Finding(
                         "bias_mean", f"bias gradient averaged over the batch where the "
                         f"weights' is summed (factor 1/B = 1/{b} on the bias only)", layer))
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and name.startswith("W") \
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and is_weight(name) \
             and p.fits(name, 1, g.T, a):
         found.append(Finding("transposed", "transposed: it equals the expected gradient "
-                             "transposed", int(name[1:]),
+                             "transposed", layer_of(name),
                              evidence=f"max rel difference {p.residual(name, 1, g.T, a):.1e}"))
     return found
 
@@ -284,17 +285,17 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
 def _shape_findings(p: Problem, name: str) -> list[Finding]:
     """A returned gradient whose shape does not fit its parameter."""
     raw, expected_shape = p.raw_shapes[name]
-    layer = int(name[1:])
+    layer = layer_of(name)
     g = p.expected[0][name]
     found = []
-    if name.startswith("W") and raw.shape == expected_shape[::-1]:
+    if is_weight(name) and raw.shape == expected_shape[::-1]:
         # the transposed array in the user's layout is the canonical value transposed back
         if p.fits(name, 1, g, _canonical_of_transposed(raw, expected_shape, g)):
             found.append(Finding("transposed", f"transposed: shape {raw.shape} where the "
                                  f"parameter has {expected_shape}, and its transpose matches",
                                  layer))
         return found
-    if name.startswith("b"):
+    if is_bias(name):
         _, deltas = sim.backward(p.params, p.activations, *p.batches[0], STATED_LOSS[p.loss])
         delta = deltas[layer]
         if raw.size == delta.shape[0] and raw.size != delta.shape[1]:
@@ -330,7 +331,7 @@ def _simulated(p: Problem) -> list[Simulated]:
     wd = opt.weight_decay if opt else 0.0
     current = {}
     for i, (W, b) in enumerate(p.params):
-        current[f"W{i}"], current[f"b{i}"] = W, b
+        current[weight_name(i)], current[bias_name(i)] = W, b
 
     def units(grads: dict[str, Array]) -> dict[str, Array]:
         if p.style != "update" or opt is None:
@@ -426,7 +427,7 @@ def _simulated(p: Problem) -> list[Simulated]:
             if p.params[j][1].shape[1] < 2:
                 continue
             pred = dict(correct)
-            pred[f"b{j}"] = np.full(p.params[j][1].shape, deltas[j].sum())
+            pred[bias_name(j)] = np.full(p.params[j][1].shape, deltas[j].sum())
             out.append((f"{p.layer(j)}: bias gradient summed over the units instead of over "
                         "the batch (every unit gets the same value)", "bias_axis", j, units(pred)))
     return out

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.names import bias_name, is_bias, weight_name
+
 Array = NDArray[np.floating]
 Params = Sequence[tuple[Array, Array]]
 
@@ -181,8 +183,8 @@ def backward(
         kind = mutation.derivative_kind(i, activations[i])
         delta = g * derivative(activations[i], zs[i], outs[i], kind)
         deltas[i] = delta
-        grads[f"W{i}"] = inputs[i].T @ delta
-        grads[f"b{i}"] = delta.sum(axis=0, keepdims=True)
+        grads[weight_name(i)] = inputs[i].T @ delta
+        grads[bias_name(i)] = delta.sum(axis=0, keepdims=True)
         W = params[i][0]
         k = i + mutation.offset
         if mutation.kind == "wrong_layer_weights" and mutation.layer in (-1, i) \
@@ -191,7 +193,7 @@ def backward(
         if mutation.kind == "after_update" and mutation.layer in (-1, i - 1):
             if update is None:
                 raise ValueError("the after_update mutation needs the update rule")
-            W = W - update(f"W{i}", grads[f"W{i}"], W)
+            W = W - update(weight_name(i), grads[weight_name(i)], W)
         g = delta @ W.T
     return grads, deltas
 
@@ -222,7 +224,7 @@ class OptConfig:
     def uses_momentum(self, name: str) -> bool:
         if self.momentum == 0:
             return False
-        return self.bias_momentum if name.startswith("b") else self.weight_momentum
+        return self.bias_momentum if is_bias(name) else self.weight_momentum
 
     def first_step_scale(self, name: str) -> float:
         """The first step from zero buffers is ``lr * s * (g + wd * p)``; this is ``s``."""
@@ -256,13 +258,13 @@ def trajectory(
     parameters not in ``trainable`` (when given: biases of a network without them) stay."""
     current = {}
     for i, (W, b) in enumerate(params):
-        current[f"W{i}"], current[f"b{i}"] = W.astype(np.float64), b.astype(np.float64)
+        current[weight_name(i)], current[bias_name(i)] = W.astype(np.float64), b.astype(np.float64)
     buffers: dict[str, Array] = {}
     updates = []
     n = len(params)
     for t, (x, y) in enumerate(batches):
         lr = lr_at(t)
-        layers = [(current[f"W{i}"], current[f"b{i}"]) for i in range(n)]
+        layers = [(current[weight_name(i)], current[bias_name(i)]) for i in range(n)]
         grads, _ = backward(layers, activations, x, y, loss)
         step = {}
         for name, p in current.items():

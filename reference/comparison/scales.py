@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from handnet.names import bias_name, weight_name
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import TwinNet, handnet_parameters
 
@@ -75,7 +76,7 @@ def _forward(model: TwinNet, x: Array) -> tuple[list[Array], list[Array], list[A
             z = linear(a)
             a = act(z)
             z64, a64 = z.double().numpy(), a.double().numpy()
-            W, b = params[f"W{i}"], params[f"b{i}"]
+            W, b = params[weight_name(i)], params[bias_name(i)]
             z_scale = np.sqrt(s_prev**2 @ W**2 + b**2)
             d, _, _ = _derivative_terms(model.activation_names[i], a64, z64)
             s_prev = np.abs(d) * z_scale + np.abs(a64) + floor
@@ -102,9 +103,9 @@ def vjp_scales(model: TwinNet, x: Array, upstream: Array) -> dict[str, Array]:
         d, dd_da, magnitude = _derivative_terms(model.activation_names[i], acts[i], zs[i])
         m = dd_da * s_acts[i] + magnitude
         bound2 = (err * d) ** 2 + (g * m) ** 2 + (g * d) ** 2
-        out[f"W{i}"] = np.sqrt(inputs[i].T ** 2 @ bound2)
-        out[f"b{i}"] = np.sqrt(bound2.sum(axis=0, keepdims=True))
-        W = params[f"W{i}"]
+        out[weight_name(i)] = np.sqrt(inputs[i].T ** 2 @ bound2)
+        out[bias_name(i)] = np.sqrt(bound2.sum(axis=0, keepdims=True))
+        W = params[weight_name(i)]
         err = np.sqrt(bound2 @ (W**2).T)
         g = (g * d) @ W.T
     out["x"] = err

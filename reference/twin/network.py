@@ -20,6 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.layers import Dense
+from handnet.names import bias_name, is_weight, weight_name
 from handnet.network import Network
 from reference.twin.activations import get_torch_activation
 
@@ -67,8 +68,8 @@ class TwinNet(torch.nn.Module):
         """The torch parameters under handnet's names (``W{i}`` is ``weight``, i.e. ``W.T``)."""
         out: dict[str, torch.Tensor] = {}
         for i, linear in enumerate(self._layers):
-            out[f"W{i}"] = linear.weight
-            out[f"b{i}"] = linear.bias
+            out[weight_name(i)] = linear.weight
+            out[bias_name(i)] = linear.bias
         return out
 
 
@@ -104,14 +105,14 @@ def handnet_gradients(model: TwinNet) -> dict[str, Array]:
 def to_handnet_layout(name: str, t: torch.Tensor) -> Array:
     """A torch weight (out, in) or bias (out,) as handnet's (in, out) or (1, out) NumPy copy."""
     a = t.detach().cpu().numpy()
-    if name.startswith("W"):
+    if is_weight(name):
         return np.array(a.T, order="C", copy=True)
     return np.array(a.reshape(1, -1), copy=True)
 
 
 def to_torch_layout(name: str, a: Array) -> torch.Tensor:
     """A handnet weight (in, out) or bias (1, out) as torch's (out, in) or (out,) tensor copy."""
-    if name.startswith("W"):
+    if is_weight(name):
         return torch.from_numpy(np.array(a.T, order="C", copy=True))
     return torch.from_numpy(np.array(a[0], copy=True))
 
@@ -119,7 +120,8 @@ def to_torch_layout(name: str, a: Array) -> torch.Tensor:
 def to_handnet(model: TwinNet) -> Network:
     """A new ``handnet.Network`` holding copies of the twin's weights (bit-exact)."""
     params = handnet_parameters(model)
-    layers = [Dense(params[f"W{i}"], params[f"b{i}"]) for i in range(len(model.linears))]
+    layers = [Dense(params[weight_name(i)], params[bias_name(i)])
+              for i in range(len(model.linears))]
     return Network(layers, model.activation_names)
 
 

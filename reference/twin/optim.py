@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from handnet.names import is_bias
 from handnet.optim import SGD, STYLES
 from reference.twin.network import TwinNet, to_handnet_layout, to_torch_layout
 
@@ -104,9 +105,9 @@ def make_optimizer(
     named = model.named_handnet_parameters()
     bias_m = momentum if bias_momentum else 0.0
     groups = [
-        {"params": [p for n, p in named.items() if not n.startswith("b")],
+        {"params": [p for n, p in named.items() if not is_bias(n)],
          "momentum": momentum, "nesterov": nesterov},
-        {"params": [p for n, p in named.items() if n.startswith("b")],
+        {"params": [p for n, p in named.items() if is_bias(n)],
          "momentum": bias_m, "nesterov": nesterov and bias_m > 0},
     ]
     if style == "torch":
