@@ -8,7 +8,8 @@ from hypothesis import reject, settings
 
 from reference.comparison import strategies as S
 from reference.comparison.compare import assert_matches_reference
-from reference.comparison.harness import Lockstep, Unstable
+from reference.comparison.harness import Lockstep
+from reference.comparison.stability import Unstable
 
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
 

@@ -151,8 +151,20 @@ def test_wrong_and_unstable_at_step_one_is_a_mismatch_not_a_pass(tmp_path: Path)
     assert verdict != "match", text
 
 
-def test_correct_but_unstable_at_step_one_is_inconclusive(tmp_path: Path) -> None:
+def test_a_huge_lr_is_still_compared_from_step_one(tmp_path: Path) -> None:
+    # Step 1 starts both sides from the same parameters: nothing has been amplified yet.
     verdict, text = _verdict(tmp_path, ("LR, M = 0.1, 0.0", "LR, M = 1e4, 0.0"))
+    assert verdict == "match", text
+    verdict, text = _verdict(tmp_path, ("LR, M = 0.1, 0.0", "LR, M = 1e4, 0.0"),
+                             ("d2 = (o - y) * o * (1 - o)", "d2 = 2 * (o - y) * o * (1 - o)"))
+    assert verdict == "mismatch", text
+
+
+def test_nothing_comparable_is_inconclusive_never_match(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # No step can be compared when no widening of the tolerance is allowed at all.
+    monkeypatch.setattr("reference.comparison.stability.WIDEST_RTOL", 0.0)
+    verdict, text = _verdict(tmp_path)
     assert verdict == "inconclusive", text
     assert "only 0 of the 5 steps promised were compared" in text
 

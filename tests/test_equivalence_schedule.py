@@ -12,7 +12,8 @@ from support import examples, run_and_compare
 from handnet.optim import SGD
 from reference.comparison import strategies as S
 from reference.comparison.compare import assert_matches_reference
-from reference.comparison.harness import Lockstep, Unstable
+from reference.comparison.harness import Lockstep
+from reference.comparison.stability import Unstable
 from reference.comparison.tolerance import tolerance
 from reference.twin.optim import make_optimizer
 from reference.twin.schedule import make_scheduler

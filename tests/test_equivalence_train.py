@@ -22,14 +22,14 @@ from handnet.config import Config
 from handnet.train import Indices, Run, build, epoch_order, predict, record, train, train_epoch
 from reference.comparison import strategies as S
 from reference.comparison.compare import assert_matches_reference
-from reference.comparison.harness import (
+from reference.comparison.harness import predictions_agree
+from reference.comparison.scales import forward_scale, loss_scale
+from reference.comparison.stability import (
     MAX_AMPLIFICATION,
     deviation,
     perturb_,
     perturbation_size,
-    predictions_agree,
 )
-from reference.comparison.scales import forward_scale, loss_scale
 from reference.comparison.tolerance import tolerance
 from reference.twin.losses import TORCH_BCE_CLAMP
 from reference.twin.network import handnet_parameters

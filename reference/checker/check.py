@@ -36,9 +36,11 @@ Over several steps the gradient scales accumulate through the momentum buffer as
 is only known to within the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, added
 to ``rtol * s``.
 
-Trajectories are compared only while training is stable, by the suite's rule
-(``reference.comparison.harness``): the twin's weights stay below ``10 * max|p_0| + 1``; beyond
-that any two correct implementations part exponentially, and the report says where it stopped.
+Trajectories are compared only while training is in the stable regime, by the suite's one rule
+(``reference.comparison.stability``): a twin with perturbed weights stepped alongside must not
+move away by more than 8 times its perturbation, and no bce output may lie in torch's clamp;
+beyond that two correct implementations can part by more than rounding, and the report says
+where it stopped.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ from numpy.typing import NDArray
 
 from handnet.adapter import Adapter, AdapterError
 from handnet.layers import Dense
+from handnet.names import (
+    backprop_key,
+    bias_name,
+    is_bias,
+    is_weight,
+    layer_of,
+    weight_name,
+)
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan
@@ -61,6 +71,16 @@ from reference.checker.simulate import OptConfig
 from reference.checker.usercode import call, call_with_copies, owned
 from reference.comparison.compare import compare_arrays
 from reference.comparison.scales import forward_scale, update_scales
+from reference.comparison.stability import (
+    MAX_AMPLIFICATION,
+    Unstable,
+    amplification,
+    check_bce_clamp,
+    comparable,
+    perturb_,
+    perturbation_size,
+    widening,
+)
 from reference.comparison.tolerance import C, tolerance
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
@@ -71,7 +91,6 @@ Array = NDArray[np.floating]
 AdapterSource = Adapter | Callable[[], Adapter]
 
 UPDATE_ROUNDING = 4.0
-STABLE_GROWTH = 10.0  # the suite's stable regime: |p| < STABLE_GROWTH * max|p_0| + 1
 
 
 class Inconclusive(Exception):
@@ -118,7 +137,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
     rebound = checkplan.randomize(ad, seed) if ad.randomize else []
     params0 = ad.canonical_parameters()
     for i, (w, b) in enumerate(params0):
-        for name, value in ((f"W{i}", w), (f"b{i}", b)):
+        for name, value in ((weight_name(i), w), (bias_name(i), b)):
             _require_finite(value, f"the initial {ad.canonical_names().get(name, name)}")
     report = Report(source or "adapter", plan.batch_sizes, len(plan.batches), seed,
                     np.dtype(ad.dtype()).name, ad.sizes(), ad.activations, ad.loss,
@@ -148,8 +167,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
                                     "ran on the network gradients() had seen")
             ctx = _Context(ad, params0, plan, report)
         report.parameters += _check_updates(ctx)
-    order = {f"{k}{i}": (-i, k == "b") for i in range(len(report.sizes) - 1) for k in "Wb"}
-    report.parameters.sort(key=lambda r: (r.style != "gradient", order[r.canonical]))
+    report.parameters.sort(key=lambda r: (r.style != "gradient", backprop_key(r.canonical)))
     return report
 
 
@@ -186,9 +204,9 @@ class _Context:
         return [(x.astype(np.float64), y.astype(np.float64)) for x, y in self.batches]
 
     def user_shape(self, name: str) -> tuple[int, ...]:
-        i = int(name[1:])
+        i = layer_of(name)
         W, b = self.params0[i]
-        return self.ad.user_shape(name, (W if name.startswith("W") else b).shape)
+        return self.ad.user_shape(name, (W if is_weight(name) else b).shape)
 
     def forward(self, x: Array, what: str = "forward(x)") -> Array:
         """The user's forward output for rows ``x``, as rows (the tool's own copy)."""
@@ -343,12 +361,15 @@ def _result(ctx: _Context, name: str, style: str, worst: tuple[float, float] | N
 
 
 class _Twin:
-    """The twin's model, optimiser and schedule, stepped alongside the user's network."""
+    """The twin's model, optimiser and schedule, stepped alongside the user's network;
+    ``perturb`` (relative) gives the stability probe of ``reference.comparison.stability``."""
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: _Context, perturb: float = 0.0) -> None:
         ad = ctx.ad
         assert ad.lr is not None
         self.model = to_torch(ctx.network())
+        if perturb:
+            perturb_(self.model, perturb)
         if ad.bias_layout == "none":  # the twin has no bias to train either
             for linear in self.model.linears:
                 linear.bias.requires_grad_(False)
@@ -356,14 +377,18 @@ class _Twin:
                                   ad.bias_momentum, ad.nesterov, ad.weight_decay)
         self.sched = make_scheduler(self.opt, ad.lr_epoch, ad.lr_gamma)
         self.loss = get_torch_loss(ad.loss)
+        self.loss_name = ad.loss
         self.names = ctx.names
 
     def params(self) -> dict[str, Array]:
         return {n: v for n, v in handnet_parameters(self.model).items() if n in self.names}
 
-    def step(self, x: Array, y: Array, epochs_to_next: int) -> None:
+    def step(self, x: Array, y: Array, epochs_to_next: int, step: int) -> None:
+        """One update (then the schedule); :class:`Unstable` if bce's clamp is active."""
         self.opt.zero_grad()
-        self.loss(self.model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        y_hat = self.model(torch.from_numpy(x))
+        check_bce_clamp(y_hat.detach(), self.loss_name, step)
+        self.loss(y_hat, torch.from_numpy(y)).backward()
         self.opt.step()
         for _ in range(epochs_to_next):
             self.sched.step()
@@ -373,6 +398,10 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.lr is not None and ad.train_step is not None
     twin = _Twin(ctx)
+    delta = perturbation_size(ctx.dtype)
+    probe = _Twin(ctx, perturb=delta)
+    widen: list[float] = []  # per step: the rtol's widening for the measured amplification
+    widened = False
     names = ctx.names
     user_prev = _user_params(ad, names)
     twin_prev = twin.params()
@@ -382,7 +411,6 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     expected: list[dict[str, Array]] = []
     extras: list[dict[str, float]] = []  # per step, per parameter: the error scale s
     carried = {n: 0.0 for n in names}  # the momentum buffer's share of gradient error
-    bound = STABLE_GROWTH * max(float(np.max(np.abs(v))) for v in twin_prev.values()) + 1.0
     cfg = _opt_config(ad)
     broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
     epochs = ctx.plan.epochs
@@ -398,16 +426,29 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         user_now = _user_params(ad, names)
         lr = current_lr(twin.opt)
         grad_scales = update_scales(twin.model, _f64(x), _f64(y), ad.loss)
-        twin.step(x, y, (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1)
-        twin_now = twin.params()
-        if not all(np.all(np.abs(v) < bound) for v in twin_now.values()):
+        advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
+        try:
+            twin.step(x, y, advance, t + 1)
+            probe.step(x, y, advance, t + 1)
+            amp = amplification(twin.params(), probe.params(), delta)
+            if not comparable(tolerance(ctx.dtype, t + 1).rtol, amp):
+                raise Unstable(f"the twin amplifies perturbations {amp:.3g}-fold by step "
+                               f"{t + 1}")
+        except Unstable as exc:
             ctx.report.unstable_at = t + 1
             ctx.report.notes.append(
-                f"training is unstable: at step {t + 1} the twin's weights leave "
-                f"|p| < {bound:.3g} (10 x the largest initial weight + 1), where any two "
-                "correct implementations part; steps from there on are not compared (a "
-                "smaller lr, or fewer --steps)")
+                f"training leaves the comparable regime at step {t + 1} ({exc}), where two "
+                "correct implementations may part by more than the tolerance; steps from "
+                "there on are not compared (a smaller lr, or fewer --steps)")
             break
+        if widening(amp) > 1 and not widened:
+            widened = True
+            ctx.report.notes.append(
+                f"from step {t + 1} training amplifies differences {amp:.3g}-fold (more than "
+                f"{MAX_AMPLIFICATION:g}): the tolerance is widened by that amplification / "
+                f"{MAX_AMPLIFICATION:g}")
+        widen.append(widening(amp))
+        twin_now = twin.params()
         for n, v in user_now.items():
             if not np.all(np.isfinite(v)):
                 broken[n] = f"not finite after step {t + 1} while the twin's stays finite"
@@ -433,7 +474,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ctx.report.compared_steps = len(actual)
 
     def tol(step: int) -> float:
-        return tolerance(ctx.dtype, step).rtol
+        return tolerance(ctx.dtype, step).rtol * widen[step - 1]
 
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
         return compare_arrays(name, value, predicted, tol(step), extras[step - 1][name]).ok
@@ -544,8 +585,8 @@ def _check_forward_after(ctx: _Context, x: Array) -> None:
 
 
 def _path_of(ad: Adapter, name: str) -> str:
-    layer = ad.layers[int(name[1:])]
-    if name.startswith("b") and layer.bias is not None:
+    layer = ad.layers[layer_of(name)]
+    if is_bias(name) and layer.bias is not None:
         return layer.bias
     return layer.weight
 

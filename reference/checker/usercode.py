@@ -15,6 +15,7 @@ import signal
 import sys
 import sysconfig
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType, TracebackType
@@ -60,9 +61,15 @@ def describe(exc: BaseException) -> str:
 
 def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     """Call user code; an exception or exit becomes a ``UserCodeError`` naming the call and
-    the user's line.  ``AdapterError`` (from the adapter's own helpers) passes through."""
+    the user's line.  ``AdapterError`` (from the adapter's own helpers) passes through.
+
+    Warnings the user's code emits (numpy overflow in a saturated sigmoid, ...) are shown, never
+    raised, whatever filters the caller has (a test run with ``-W error`` included): the verdict
+    must not depend on where the check runs."""
     try:
-        return fn(*args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return fn(*args)
     except (AdapterError, UserCodeError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - user code may raise or exit anyhow

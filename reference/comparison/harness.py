@@ -15,7 +15,13 @@ from handnet.losses import get_loss
 from handnet.network import Network
 from handnet.optim import SGD
 from handnet.schedule import StepDecay
-from reference.twin.losses import TORCH_BCE_CLAMP, bce_denominator, get_torch_loss
+from reference.comparison.stability import (
+    check_amplification,
+    check_bce_clamp,
+    perturb_,
+    perturbation_size,
+)
+from reference.twin.losses import get_torch_loss
 from reference.twin.network import TwinNet, handnet_gradients, handnet_parameters
 
 Array = NDArray[np.floating]
@@ -86,44 +92,6 @@ def twin_step(
     return handnet_parameters(model)
 
 
-class Unstable(Exception):
-    """The twin's own training left the stable regime: it amplifies perturbations of the
-    weights by more than :data:`MAX_AMPLIFICATION` (or its weights stop being finite), or a bce
-    step falls in the loss's denominator clamp, where one rounding of the output matters."""
-
-
-# The tolerance policy lets differences grow linearly with the steps taken; that holds while
-# the training dynamics do not amplify perturbations.  Its margin over the measured per-step
-# difference (C = 256 against about 4 eps) leaves room for an amplification of 8, no more.
-MAX_AMPLIFICATION = 8.0
-
-
-def perturbation_size(dtype: np.dtype) -> float:
-    """``sqrt(eps)``: far above rounding, small enough for the dynamics to act linearly."""
-    return float(np.sqrt(np.finfo(dtype).eps))
-
-
-def perturb_(model: TwinNet, rel: float, seed: int = 0) -> None:
-    """Add ``+-rel * max|p|`` (random signs) to every weight of ``model``, in place."""
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            signs = torch.tensor(rng.choice([-1.0, 1.0], size=tuple(p.shape)), dtype=p.dtype)
-            p.add_(signs * rel * max(float(p.abs().max()), 1e-300))
-
-
-def deviation(a: dict[str, Array], b: dict[str, Array]) -> float:
-    """The largest normwise relative difference over the named arrays (inf if not finite)."""
-    worst = 0.0
-    for name, x in a.items():
-        x64, y64 = np.asarray(x, dtype=np.float64), np.asarray(b[name], dtype=np.float64)
-        if not (np.all(np.isfinite(x64)) and np.all(np.isfinite(y64))):
-            return float("inf")
-        scale = float(np.max(np.abs(x64))) or 1.0
-        worst = max(worst, float(np.max(np.abs(x64 - y64))) / scale)
-    return worst
-
-
 class Lockstep:
     """handnet and its twin trained side by side on the same batches, compared at any time.
 
@@ -135,9 +103,10 @@ class Lockstep:
     buffer), ``m * scale + lr * S_grad`` (classic, lr inside).
 
     A second twin, its weights perturbed by :func:`perturbation_size`, measures how much the
-    training dynamics amplify differences.  The twins step first; if the perturbation has grown
-    by more than :data:`MAX_AMPLIFICATION` the step raises :class:`Unstable` before handnet
-    takes it (tests reject such examples: the tolerance policy covers stable training only).
+    training dynamics amplify differences.  The twins step first; a step outside the stable
+    regime (``reference.comparison.stability``: the one rule, shared with ``handnet check``)
+    raises ``Unstable`` before handnet takes it (tests reject such examples: the tolerance
+    policy covers stable training only).
 
     With a ``schedule`` handnet sets its lr from ``StepDecay`` at :meth:`start_epoch` and the
     twins step their own ``StepLR`` at :meth:`end_epoch`.  ``twin_style`` gives the twins the
@@ -202,17 +171,11 @@ class Lockstep:
                     into = self.opt.lr if self.opt.style == "classic" else 1.0
                     self.buffer_scales[name] = (m * self.buffer_scales[name]
                                                 + into * float(np.max(s)))
-        if self.loss == "bce":
-            with torch.no_grad():
-                p = self.model(_tensor(self.model, x))
-            if bce_denominator(p) < TORCH_BCE_CLAMP:
-                raise Unstable(f"bce's denominator clamp is active at step {self.steps + 1}")
+        with torch.no_grad():
+            check_bce_clamp(self.model(_tensor(self.model, x)), self.loss, self.steps + 1)
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
-        self.amplification = deviation(after, probe) / self.delta
-        if not self.amplification <= MAX_AMPLIFICATION:
-            raise Unstable(f"the twin amplifies perturbations {self.amplification:.3g}-fold "
-                           f"by step {self.steps + 1}")
+        self.amplification = check_amplification(after, probe, self.delta, self.steps + 1)
         handnet_step(self.net, self.opt, x, y, self.loss)
         self.steps += 1
 
