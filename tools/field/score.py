@@ -1,8 +1,8 @@
 """Score ``handnet check`` on a field corpus: one folder per network, each with ``adapter.py``.
 
-    python tools/field/score.py [CORPUS_DIR] [--python PY] [--timeout S] [--jobs N] [--only NAME ...]
+    python tools/field/score.py [CORPUS] [--python PY] [--timeout S] [--jobs N] [--only NAME ...]
 
-``CORPUS_DIR`` (default ``/work/field``) holds ``truth.toml`` and one folder per network named as
+``CORPUS`` (default ``/work/field``) holds ``truth.toml`` and one folder per network named as
 its table.  For every ``[net.NAME]`` the script runs ``PY -m handnet check NAME/adapter.py --json``
 in its own process (a hang or crash in one never stops the others; ``--jobs`` at a time), then
 judges the result against the truth:
@@ -38,9 +38,11 @@ def run_check(folder: Path, python: str, timeout: float) -> dict[str, Any]:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"verdict": "timeout", "exit_code": None, "error": f"no result within {timeout:.0f} s"}
+        return {"verdict": "timeout", "exit_code": None,
+                "error": f"no result within {timeout:.0f} s"}
     if not out.exists():
-        return {"verdict": "no-json", "exit_code": proc.returncode, "error": proc.stderr.strip()[-300:]}
+        return {"verdict": "no-json", "exit_code": proc.returncode,
+                "error": proc.stderr.strip()[-300:]}
     data: dict[str, Any] = json.loads(out.read_text())
     return data
 
@@ -49,7 +51,8 @@ def judge(truth: dict[str, Any], result: dict[str, Any]) -> tuple[bool, str]:
     """Is the tool's answer right for this network? Returns (right, reason when wrong)."""
     verdict = result.get("verdict")
     if truth["expected_verdict"] == "match":
-        return verdict == "match", "" if verdict == "match" else f"verdict {verdict}, expected match"
+        ok = verdict == "match"
+        return ok, "" if ok else f"verdict {verdict}, expected match"
     if verdict != "mismatch":
         return False, f"verdict {verdict}, expected mismatch"
     flagged = set(result.get("root_causes") or [])
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     nets: dict[str, dict[str, Any]] = tomllib.loads((root / "truth.toml").read_text())["net"]
     names = [n for n in sorted(nets) if not args.only or n in args.only]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = dict(zip(names, pool.map(lambda n: run_check(root / n, args.python, args.timeout), names)))
+        runs = pool.map(lambda n: run_check(root / n, args.python, args.timeout), names)
+        results = dict(zip(names, runs, strict=True))
     rows, right, counted = [], 0, 0
     for name in names:
         truth, result = nets[name], results[name]
@@ -86,15 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         if scope:
             counted += 1
             right += ok
-        mark = ("right" if ok else "WRONG") if scope else f"out of scope ({'would be right' if ok else 'not right'})"
+        would = "would be right" if ok else "not right"
+        mark = ("right" if ok else "WRONG") if scope else f"out of scope ({would})"
         rows.append((name, truth["truth"], str(result.get("verdict")), str(result.get("exit_code")),
                      ",".join(result.get("root_causes") or []) or "-", mark, why))
-    widths = [max(len(r[i]) for r in rows + [("network", "truth", "verdict", "exit", "flagged", "judged", "")])
-              for i in range(6)]
     head = ("network", "truth", "verdict", "exit", "flagged", "judged")
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    widths = [max(len(r[i]) for r in [*rows, head]) for i in range(6)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:6], widths)) + (f"  ({r[6]})" if r[6] else ""))
+        cells = "  ".join(c.ljust(w) for c, w in zip(r[:6], widths, strict=True))
+        print(cells + (f"  ({r[6]})" if r[6] else ""))
     pct = 100.0 * right / counted if counted else 0.0
     print(f"\njudged right: {right} of {counted} in scope ({pct:.0f} %); "
           f"{len(names) - counted} out of scope today, listed but not counted")
