@@ -81,7 +81,7 @@ from reference.comparison.stability import (
     perturbation_size,
     widening,
 )
-from reference.comparison.tolerance import C, tolerance
+from reference.comparison.tolerance import NEAR_MATCH_LIMIT, C, near_match_rtol, tolerance
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
 from reference.twin.optim import make_optimizer
@@ -192,6 +192,11 @@ class _Context:
         self.faults = report.faults
         self.names = ad.canonical_names()
         self.eps = float(np.finfo(self.dtype).eps)
+        self.forward_rel = 0.0  # a near match's forward difference (0: none, or not near)
+
+    def rtol(self, steps: int) -> float:
+        """The policy's rtol; after a near match, with the forward's difference in eps's place."""
+        return near_match_rtol(self.dtype, steps, self.forward_rel)
 
     def network(self, params: list[tuple[Array, Array]] | None = None) -> Network:
         layers = [Dense(W.copy(), b.copy()) for W, b in (params or self.params0)]
@@ -246,15 +251,37 @@ def _check_forward(ctx: _Context) -> ForwardResult:
     rows = ctx.forward(x)
     ok, rec, fits = _compare_forward(ctx, ctx.params0, x, rows)
     diagnosis = []
+    near = False
     if not ok:
         diagnosis = diagnose_forward(ctx.params64(), ctx.ad.activations, x.astype(np.float64),
                                      np.nan_to_num(rows.astype(np.float64)), fits)
-        if not np.all(np.isfinite(rows)):
+        finite = bool(np.all(np.isfinite(rows)))
+        if not finite:
             diagnosis.insert(0, "the output is not finite where the twin's is")
-        if not diagnosis:
+        if not diagnosis and rec.max_rel_error <= NEAR_MATCH_LIMIT:
+            near = True
+            ctx.forward_rel = rec.max_rel_error
+            diagnosis = [_near_match_hint(ctx, rec.max_rel_error)]
+        elif not diagnosis:
             diagnosis = ["no single forward change (activation, bias, transposed weight) "
                          "explains it"]
-    return ForwardResult(rec.max_abs_error, rec.max_rel_error, ok, diagnosis)
+    return ForwardResult(rec.max_abs_error, rec.max_rel_error, ok, diagnosis, near)
+
+
+def _near_match_hint(ctx: _Context, rel: float) -> str:
+    """What a small systematic forward difference usually is, most likely first."""
+    f32 = float(np.finfo(np.float32).eps)
+    hints = ["a small constant inside an activation (1 / (1 + exp(-z) + 1e-8), "
+             "a clip to [1e-7, 1 - 1e-7])", "another formula for the same function "
+             "(exp, tanh, a table or approximation)"]
+    if ctx.dtype == np.float64 and rel <= 1e3 * f32:
+        hints.insert(1, "float32 arithmetic somewhere in this float64 network (an array or a "
+                     "constant created as float32)")
+    return (f"a near match: the output differs by {rel:.2g} relative, far above rounding "
+            f"({tolerance(ctx.dtype, 0).rtol:.2g}) but small; typical causes: "
+            + "; ".join(hints)
+            + f". Gradients and updates are judged with that difference in place of eps "
+            f"(rtol = {C} * {rel:.2g} * (1 + steps)): a parameter wrong beyond it is flagged")
 
 
 def _explain_randomized_forward(ad: Adapter, ctx: _Context,
@@ -281,7 +308,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.gradients is not None
     model = to_torch(ctx.network())
-    rtol = tolerance(ctx.dtype, 0).rtol
+    rtol = ctx.rtol(0)
     actual: list[dict[str, Array]] = []
     expected: list[dict[str, Array]] = []
     extras: list[dict[str, float]] = []
@@ -338,7 +365,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
         first_wrong, ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
-    findings = diagnose(problem, ctx.report.forward.ok)
+    findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
     for name, (arr, shape) in raw_shapes.items():
         if not any(f.kind in ("transposed", "bias_axis", "bias_unreduced")
                    for f in findings[name]):
@@ -431,7 +458,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             twin.step(x, y, advance, t + 1)
             probe.step(x, y, advance, t + 1)
             amp = amplification(twin.params(), probe.params(), delta)
-            if not comparable(tolerance(ctx.dtype, t + 1).rtol, amp):
+            if not comparable(ctx.rtol(t + 1), amp):
                 raise Unstable(f"the twin amplifies perturbations {amp:.3g}-fold by step "
                                f"{t + 1}")
         except Unstable as exc:
@@ -461,7 +488,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
                        / lr for n in names})
         expected.append({n: (twin_prev[n].astype(np.float64) - twin_now[n].astype(np.float64))
                          / lr for n in names})
-        rtol = tolerance(ctx.dtype, t + 1).rtol
+        rtol = ctx.rtol(t + 1)
         step_extra = {}
         for n in names:
             m = cfg.momentum if cfg.uses_momentum(n) else 0.0
@@ -474,7 +501,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ctx.report.compared_steps = len(actual)
 
     def tol(step: int) -> float:
-        return tolerance(ctx.dtype, step).rtol * widen[step - 1]
+        return ctx.rtol(step) * widen[step - 1]
 
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
         return compare_arrays(name, value, predicted, tol(step), extras[step - 1][name]).ok
@@ -503,7 +530,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             {n: t for n, t in first_wrong.items() if t <= len(actual)}, names, fits, residual,
             opt=cfg, lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
             element=ad.element, epochs=epochs[:len(actual)])
-        findings = diagnose(problem, ctx.report.forward.ok)
+        findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
         if not first_wrong:
             ctx.report.untested += checkplan.unobservable(problem, ad)
             _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])

@@ -83,10 +83,14 @@ class ForwardResult:
     max_rel_error: float
     ok: bool
     diagnosis: list[str] = field(default_factory=list)
+    # A near match: the forward differs by a small relative amount (tolerance.NEAR_MATCH_LIMIT);
+    # gradients and updates are then judged with that difference as the per-evaluation error.
+    near: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"max_abs_error": _finite(self.max_abs_error),
                 "max_rel_error": _finite(self.max_rel_error), "ok": self.ok,
+                "near_match": self.near,
                 "diagnosis": "; ".join(self.diagnosis)}
 
 
@@ -163,10 +167,13 @@ class Report:
         return next(p for p in wrong if (p.first_wrong_step or 1) == first)
 
     def start_here_name(self) -> str | None:
-        """Where to look first, as the text says it: "forward", a parameter, or nothing."""
-        if not self.forward.ok:
-            return "forward"
+        """Where to look first, as the text says it: "forward", a parameter, or nothing.
+
+        A near match of the forward is a finding, but a parameter wrong beyond it comes first.
+        """
         start = self.start_here()
+        if not self.forward.ok and not (self.forward.near and start is not None):
+            return "forward"
         return None if start is None else start.name
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,7 +226,7 @@ class Report:
             + f"; tolerance {self.tolerance}",
         ]
         f = self.forward
-        verdict = "ok" if f.ok else "DIFFERS"
+        verdict = "ok" if f.ok else ("DIFFERS SLIGHTLY (near match)" if f.near else "DIFFERS")
         lines.append(f"forward output: {verdict} (max abs error {f.max_abs_error:.2e}, "
                      f"max rel error {f.max_rel_error:.2e})")
         for d in f.diagnosis:
@@ -232,7 +239,20 @@ class Report:
         lines += [f"FAULT: {fault}" for fault in self.faults]
         start = self.start_here()
         v = self.verdict
-        if not f.ok:
+        if not f.ok and f.near and start is not None:
+            lines.append("verdict: MISMATCH in " + ", ".join(p.name for p in self.wrong)
+                         + " (and the forward pass differs slightly)")
+            if self.consequences:
+                lines.append("  (" + ", ".join(p.name for p in self.consequences) + " differ "
+                             "later only as a consequence)")
+            top = f": {start.findings[0][1].split(' — ')[0]}" if start.findings else ""
+            lines.append(f"start here: {start.name} (wrong beyond what the forward's small "
+                         f"difference explains){top}")
+        elif not f.ok and f.near:
+            lines.append("verdict: MISMATCH in the forward pass, slightly (every gradient and "
+                         "update agrees within what that difference explains)")
+            lines.append("start here: the forward pass (see its hints above)")
+        elif not f.ok:
             lines.append("verdict: MISMATCH in the forward pass")
             lines.append("start here: the forward pass (its output already differs, so every "
                          "gradient after it is suspect)")

@@ -38,6 +38,15 @@ unstable training, where any two implementations diverge exponentially; the stra
 the stable regime.  Depth and width enter only through ``C`` (``L <= 5``, ``n <= 128``); a
 larger network needs a larger ``C`` by the same formula (:func:`rtol_constant`).
 
+**A near match** (``handnet check`` only).  A user's forward pass may differ from the twin's by a
+small but systematic relative amount ``f`` (a constant inside an activation, float32 arithmetic
+somewhere in a float64 network, another formula for ``exp``): each evaluation then carries an
+error of about ``f`` instead of ``eps``, and the same rule applies with ``f`` in the place of
+``eps``: ``rtol = C * max(eps, f) * (1 + steps)`` (:func:`near_match_rtol`), for
+``f <= NEAR_MATCH_LIMIT = 1e-6`` (an error of 0.2 % in a gradient is still seen after five
+steps).  A larger forward difference is a wrong forward pass, and the gradients after it are not
+judged.
+
 **Finite differences** (the third oracle) have their own, much larger, error: see
 :func:`fd_tolerance`.
 """
@@ -63,6 +72,7 @@ def rtol_constant(max_depth: int = MAX_DEPTH, max_dot_length: int = MAX_DOT_LENG
 
 
 C = rtol_constant()
+NEAR_MATCH_LIMIT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,13 @@ def tolerance(dtype: np.dtype | type | str, steps: int = 0) -> Tolerance:
         raise ValueError(f"steps must be >= 0, got {steps}")
     return Tolerance(C * float(np.finfo(dt).eps) * (1 + steps), dt.name, steps,
                      f"{C} * eps({dt.name}) * (1 + {steps} steps)")
+
+
+def near_match_rtol(dtype: np.dtype | type | str, steps: int, forward_rel: float) -> float:
+    """The policy's rtol with the forward's observed relative difference ``forward_rel`` as
+    the per-evaluation error when it exceeds ``eps`` (see the module's "near match")."""
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    return C * max(eps, forward_rel) * (1 + steps)
 
 
 def fd_step(theta: float) -> float:
