@@ -241,3 +241,17 @@ def test_a_loop_that_swallows_the_time_limit_is_killed(tmp_path: Path) -> None:
                  argv=("--timeout", "1"))
     assert done.returncode == 4, done.stdout + done.stderr
     assert "did not finish within 1 s" in done.stderr
+
+
+def test_an_unknown_adapter_field_is_an_adapter_error_naming_the_fields(tmp_path: Path) -> None:
+    verdict, text = _verdict(tmp_path, ("lr=LR, momentum=M", "lr=LR, momentum=M, optimizer='adam'"))
+    assert verdict == "adapter-error", text
+    assert "Adapter(...): got an unexpected keyword argument 'optimizer' (at case.py:" in text
+    assert "its fields are: network, layers, loss, forward," in text
+
+
+def test_a_type_error_in_the_users_code_stays_a_user_error(tmp_path: Path) -> None:
+    verdict, text = _verdict(tmp_path, ("        o = self.predict(x)\n",
+                                        "        o = self.predict(x, 1)\n"))
+    assert verdict == "user-error", text
+    assert "TypeError" in text

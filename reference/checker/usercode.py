@@ -72,10 +72,33 @@ def call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
             return fn(*args)
     except (AdapterError, UserCodeError, KeyboardInterrupt):
         raise
+    except TypeError as exc:
+        misuse = _contract_misuse(exc)
+        if misuse is None:
+            raise UserCodeError(f"{what} {describe(exc)}{_at(exc)}") from exc
+        raise AdapterError(misuse) from exc
     except BaseException as exc:  # noqa: BLE001 - user code may raise or exit anyhow
-        where = user_frame(exc.__traceback__)
-        where = f" (at {where})" if where else ""
-        raise UserCodeError(f"{what} {describe(exc)}{where}") from exc
+        raise UserCodeError(f"{what} {describe(exc)}{_at(exc)}") from exc
+
+
+def _at(exc: BaseException) -> str:
+    where = user_frame(exc.__traceback__)
+    return f" (at {where})" if where else ""
+
+
+def _contract_misuse(exc: TypeError) -> str | None:
+    """A wrong keyword or argument count for ``Adapter(...)``/``Layer(...)`` is a mistake in the
+    adapter (exit 2, naming the fields), not the user's network failing."""
+    import dataclasses
+
+    from handnet.adapter import Adapter, Layer
+
+    for cls in (Adapter, Layer):
+        if str(exc).startswith(f"{cls.__name__}.__init__()"):
+            fields = ", ".join(f.name for f in dataclasses.fields(cls) if f.init)
+            return (f"{cls.__name__}(...): {str(exc).split('() ', 1)[1]}{_at(exc)}; its "
+                    f"fields are: {fields} (docs/check.md lists what each means)")
+    return None
 
 
 def call_with_copies(
