@@ -118,9 +118,10 @@ def fit_factor(actual: Array, expected: Array) -> tuple[float, float]:
     return c, res
 
 
-def named_factors(batch: int, n_out: int, style: str, lr: float | None) -> list[tuple[float,
-                                                                                        str]]:
-    """The usual suspects for a constant factor, with what each would mean."""
+def named_factors(batch: int, n_out: int, style: str, lr: float | None,
+                  n_in: int = 0) -> list[tuple[float, str]]:
+    """The usual suspects for a constant factor, with what each would mean; the list has the
+    same length and order for every ``batch`` (:func:`batch_law` relies on it)."""
     n = batch * n_out
     out = [
         (batch, f"B (batch {batch}): summed where the loss averages"),
@@ -137,10 +138,41 @@ def named_factors(batch: int, n_out: int, style: str, lr: float | None) -> list[
     if n_out > 1:
         out += [(n_out, f"{n_out} (the number of outputs)"),
                 (1 / n_out, f"1/{n_out} (the number of outputs)")]
+    if n_in > 1:
+        out += [(1 / n_in, f"1/{n_in}: divided by the number of input features (x.shape[1]) "
+                 "where the loss sums over the batch"),
+                (batch / n_in, f"B/{n_in} (batch {batch}): divided by the number of input "
+                 "features (x.shape[1]) instead of the batch size")]
     if style == "update" and lr:
         out += [(1 / lr, "1/lr: the update does not multiply by the learning rate"),
                 (lr, "lr: the learning rate applied twice")]
     return out
+
+
+def batch_law(p: Problem, name: str, n_in: int) -> tuple[list[int], str, bool] | None:
+    """With returned gradients at two or more batch sizes: the suspects (indices into
+    :func:`named_factors`) whose value follows the fitted factor at every batch size, the
+    evidence, and whether the factor is the same at every size; None when only one batch size
+    was seen (the factor's law cannot be told)."""
+    if p.style != "gradient":
+        return None
+    fitted: dict[int, float] = {}
+    for t, (x, _) in enumerate(p.batches):
+        if t < len(p.actual) and name in p.actual[t]:
+            c, _ = fit_factor(p.actual[t][name], p.expected[t][name])
+            fitted.setdefault(int(x.shape[0]), c)
+    if len(fitted) < 2 or not all(np.isfinite(c) for c in fitted.values()):
+        return None
+    lr = p.opt.lr if p.opt else None
+    tables = {b: named_factors(b, p.n_out, p.style, lr, n_in) for b in fitted}
+    size = len(next(iter(tables.values())))
+    keep = [i for i in range(size)
+            if all(abs(abs(c) - tables[b][i][0]) <= 1e-6 * tables[b][i][0]
+                   for b, c in fitted.items())]
+    evidence = ", ".join(f"{c:.6g} at batch {b}" for b, c in sorted(fitted.items()))
+    first = next(iter(fitted.values()))
+    constant = all(abs(c - first) <= 1e-6 * abs(first) for c in fitted.values())
+    return keep, evidence, constant
 
 
 def _name_factor(c: float, candidates: list[tuple[float, str]], rtol: float) -> list[str]:
@@ -248,9 +280,16 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
     if np.isfinite(c) and p.fits(name, 1, c * g, a):
         lr = p.opt.lr if p.opt else None
         sign_c = 1.0 if c >= 0 else -1.0
-        labels = _name_factor(c, named_factors(p.batch, p.n_out, p.style, lr), 1e-6)
-        labels += [label for value, label in named_factors(p.batch, p.n_out, p.style, lr)
+        n_in = int(p.batches[0][0].shape[1])
+        suspects = named_factors(p.batch, p.n_out, p.style, lr, n_in)
+        law = batch_law(p, name, n_in)
+        if law is not None:  # several batch sizes: only a law that fits them all names it
+            suspects = [suspects[i] for i in law[0]]
+        labels = _name_factor(c, suspects, 1e-6)
+        labels += [label for value, label in suspects
                    if label not in labels and p.fits(name, 1, sign_c * value * g, a)]
+        if law is not None and not law[0] and not law[2]:
+            labels = [f"a factor that changes with the batch size ({law[1]})"]
         layer = layer_of(name)
         if c == 0 or not np.any(a):
             what = "update" if p.style == "update" else "gradient"
@@ -264,8 +303,9 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
             meaning = f" = {' or '.join(labels)}" if labels else ""
             if p.style == "update" and not labels:
                 meaning = " (or train_step uses another lr than the adapter states)"
+            across = f"; {law[1]}" if law is not None else ""
             found.append(Finding("factor", f"{sign}off by a constant factor {c:.4g}{meaning}",
-                                 layer, evidence=f"fitted {c:.6g}, residual {res:.1e}"))
+                                 layer, evidence=f"fitted {c:.6g}, residual {res:.1e}{across}"))
             b = p.batch
             if is_bias(name) and b > 1 and p.fits(name, 1, g / b, a):
                 wname = weight_name(layer)
