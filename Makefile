@@ -28,7 +28,7 @@ test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check handnet reference tests mutants
+	$(BIN)/ruff check handnet reference tests mutants examples docs/experiments tools
 	$(BIN)/mypy
 
 reproduce: $(STAMP)

@@ -48,20 +48,20 @@ def forward_layer(name: str, x: F64, W: F64, b: F64, a: F64) -> None:
 
 
 @jit()
-def output_delta(loss, code, p, t, g, d):  # type: ignore[no-untyped-def]
+def output_delta(loss, code, p, t, g, d):
     """``g = dL/dp``, ``d = g * f'(p)`` over all elements (flat; N = p.size for mse and bce)."""
     _loss_gradient(loss, p, t, g)
     _delta(code, g, p, p, d)
 
 
 @jit()
-def delta(code, g, a, d):  # type: ignore[no-untyped-def]
+def delta(code, g, a, d):
     """``d = g * f'(a)`` (flat arrays)."""
     _delta(code, g, a, a, d)
 
 
 @jit()
-def update(p, u, g, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
+def update(p, u, g, rule, nesterov, lr, m, wd):
     """handnet.optim.SGD's rule on one parameter (flat arrays), in place on ``p`` and ``u``."""
     _step(p, u, 1.0, g, rule, nesterov, lr, m, wd)
 

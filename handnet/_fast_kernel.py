@@ -137,7 +137,7 @@ def _cache_classes(where: Path, stamp: str) -> Any:
     except ImportError:
         return None
 
-    class Locator(_CacheLocator):  # type: ignore[misc]
+    class Locator(_CacheLocator):
         def __init__(self, py_func: Callable[..., Any]) -> None:
             self._lineno = py_func.__code__.co_firstlineno
 
@@ -157,10 +157,10 @@ def _cache_classes(where: Path, stamp: str) -> Any:
         def from_function(cls, py_func: Callable[..., Any], py_file: str) -> Locator:
             return cls(py_func)
 
-    class Impl(CompileResultCacheImpl):  # type: ignore[misc]
+    class Impl(CompileResultCacheImpl):
         _locator_classes = [Locator]  # type: ignore[list-item]
 
-    class Cache(FunctionCache):  # type: ignore[misc]
+    class Cache(FunctionCache):
         _impl_class = Impl
 
         def save_overload(self, sig: Any, data: Any) -> None:
@@ -209,18 +209,18 @@ _C = (
 
 
 @intrinsic
-def _bits_to_float(typingctx, bits):  # type: ignore[no-untyped-def]
+def _bits_to_float(typingctx, bits):
     """Reinterpret an int64's bits as a float64 (an LLVM bitcast)."""
     sig = types.float64(types.int64)
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], context.get_value_type(types.float64))
 
     return sig, codegen
 
 
 @jit(inline="always")
-def _exp(x):  # type: ignore[no-untyped-def]
+def _exp(x):
     """exp(x) for EXP_MIN <= x <= EXP_MAX, branch-free so that loops over it vectorise."""
     kd = (x * _INV_LN2 + _SHIFT) - _SHIFT  # round(x / ln2), in [-1021, 1023]
     r = (x - kd * _LN2_HI) - kd * _LN2_LO
@@ -238,23 +238,23 @@ def _exp(x):  # type: ignore[no-untyped-def]
     p = _C[0] + r * p
     p = 1.0 + (r + r * (r * p))
     k = np.int64(kd)
-    return p * _bits_to_float((k + 1023) << 52)
+    return p * _bits_to_float((k + 1023) << 52)  # type: ignore[call-arg]  # numba supplies typingctx
 
 
 @jit(inline="always")
-def _in_range(x):  # type: ignore[no-untyped-def]
+def _in_range(x):
     return x >= EXP_MIN and x <= EXP_MAX  # False for NaN
 
 
 @jit(fastmath={"contract"})
-def exp(x, out):  # type: ignore[no-untyped-def]
+def exp(x, out):
     """out = exp(x) elementwise (the kernel's exp, as the sigmoid uses it; exposed for tests)."""
     for j in range(x.shape[0]):
         out[j] = math.exp(x[j]) if not _in_range(x[j]) else _exp(x[j])
 
 
 @jit(inline="always", fastmath={"contract"})
-def _sigmoid(z, a):  # type: ignore[no-untyped-def]
+def _sigmoid(z, a):
     """a = 1 / (1 + exp(-z)), as handnet.activations.sigmoid (0 where exp(-z) overflows).
 
     ``a`` may be ``z`` itself.  A first pass checks that every ``-z`` is in the polynomial's
@@ -278,7 +278,7 @@ def _sigmoid(z, a):  # type: ignore[no-untyped-def]
 
 
 @jit(fastmath={"contract"})
-def activate(code, z, a):  # type: ignore[no-untyped-def]
+def activate(code, z, a):
     """a = f(z) elementwise on 1-D arrays (f by its code), as handnet.activations computes it.
 
     ``a`` may be ``z`` itself."""
@@ -298,7 +298,7 @@ def activate(code, z, a):  # type: ignore[no-untyped-def]
 
 
 @jit(fastmath={"contract"})
-def _affine(W, b, a_in, z):  # type: ignore[no-untyped-def]
+def _affine(W, b, a_in, z):
     """z = a_in @ W + b, summed over i in order (multiply-adds may be fused)."""
     ni, no = W.shape
     for j in range(no):
@@ -322,7 +322,7 @@ def _affine(W, b, a_in, z):  # type: ignore[no-untyped-def]
 
 
 @jit()
-def _forward(Ws, bs, acts, x_row, A, Z, off):  # type: ignore[no-untyped-def]
+def _forward(Ws, bs, acts, x_row, A, Z, off):
     n_in = x_row.shape[0]
     for i in range(n_in):
         A[i] = x_row[i]
@@ -333,7 +333,7 @@ def _forward(Ws, bs, acts, x_row, A, Z, off):  # type: ignore[no-untyped-def]
 
 
 @jit(fastmath={"reassoc", "nsz", "contract"})
-def _dot(w, d):  # type: ignore[no-untyped-def]
+def _dot(w, d):
     """sum_j w[j] * d[j], reassociated so that it vectorises (multiply-adds may be fused)."""
     s = 0.0
     for j in range(w.shape[0]):
@@ -342,7 +342,7 @@ def _dot(w, d):  # type: ignore[no-untyped-def]
 
 
 @jit(inline="always")
-def _step(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
+def _step(p, u, ai, d, rule, nesterov, lr, m, wd):
     """handnet.optim.SGD.step on one row, gradient ``g[j] = ai * d[j]``: p, u in place.
 
     Each rule has its own loop, and weight decay (``g + wd * p``) its own set of loops, so that
@@ -380,7 +380,7 @@ def _step(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-de
 
 
 @jit(inline="always")
-def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-untyped-def]
+def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):
     """_step with weight decay: ``g = ai * d[j] + wd * p[j]`` (the old p)."""
     for j in range(p.shape[0]):
         g = ai * d[j] + wd * p[j]
@@ -398,7 +398,7 @@ def _step_decay(p, u, ai, d, rule, nesterov, lr, m, wd):  # type: ignore[no-unty
 
 
 @jit(inline="always")
-def _delta(code, g, z, a, delta):  # type: ignore[no-untyped-def]
+def _delta(code, g, z, a, delta):
     """delta = g * f'(z), f' written as handnet.activations writes it."""
     n = delta.shape[0]
     if code == SIGMOID:
@@ -416,7 +416,7 @@ def _delta(code, g, z, a, delta):  # type: ignore[no-untyped-def]
 
 
 @jit(inline="always")
-def _loss_gradient(loss, p, t, g):  # type: ignore[no-untyped-def]
+def _loss_gradient(loss, p, t, g):
     """g = dL/dp as handnet.losses writes it (N = p.size); one branch-free loop per loss."""
     n = p.shape[0]
     if loss == HALF_SSE:
@@ -432,7 +432,7 @@ def _loss_gradient(loss, p, t, g):  # type: ignore[no-untyped-def]
 
 
 @jit()
-def _layout(Ws, n_in):  # type: ignore[no-untyped-def]
+def _layout(Ws, n_in):
     """Offsets of each layer's input in the flat activation store (x first), its size, max width."""
     n_layers = len(Ws)
     off = np.empty(n_layers + 1, dtype=np.int64)
@@ -445,7 +445,7 @@ def _layout(Ws, n_in):  # type: ignore[no-untyped-def]
 
 
 @jit()
-def epoch(  # type: ignore[no-untyped-def]
+def epoch(
     Ws, bs, uWs, ubs, ruleW, ruleb, acts, loss, x, y, order, lr, m, nesterov, wd,
 ):
     """Train one epoch in ``order``, in place on Ws/bs and the momentum buffers uWs/ubs."""

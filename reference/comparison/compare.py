@@ -83,7 +83,7 @@ class Record:
 
 def _as_array(x: ArrayLike) -> np.ndarray:
     if hasattr(x, "detach"):  # a torch tensor, without importing torch here
-        x = x.detach().cpu().numpy()  # type: ignore[union-attr]
+        x = x.detach().cpu().numpy()
     return np.asarray(x)
 
 
