@@ -94,7 +94,8 @@ def test_float32_inside_a_float64_network_is_a_near_match_with_that_hint(tmp_pat
 
 
 def test_a_clearly_wrong_forward_is_not_a_near_match(tmp_path: Path) -> None:
-    outcome = _check(tmp_path, ("return 1 / (1 + np.exp(-z))", "return 1 / (1 + np.exp(-z) + 1e-3)"))
+    outcome = _check(tmp_path, ("return 1 / (1 + np.exp(-z))",
+                                "return 1 / (1 + np.exp(-z) + 1e-3)"))
     assert outcome.verdict == "mismatch", outcome.text
     assert outcome.data["forward"]["near_match"] is False, outcome.text
     assert outcome.data["start_here"] == "forward"
