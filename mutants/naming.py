@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mutants.catalogue import Mutant
+from reference.checker.patterns import parse_patterns
 
 CHECK_ARGS = ["--steps", "4", "--seed", "0"]  # the batch is the adapter's (4, or the mutant's)
 Runner = Callable[[list[str], Mapping[str, str]], tuple[int | None, str, float]]
@@ -51,7 +52,7 @@ def score_check(mutant: Mutant, tree: Path, run: Runner, adapter: str = ADAPTER)
     except ValueError:
         return CheckOutcome("(no JSON report)", False, seconds)
     name, kinds = start_here(report)
-    right = name in mutant.parameters and bool(set(kinds) & set(mutant.pattern.split("|")))
+    right = name in mutant.parameters and bool(set(kinds) & set(parse_patterns(mutant.pattern)))
     return CheckOutcome(f"{name}: {', '.join(kinds) or '-'}", right, seconds)
 
 

@@ -66,6 +66,7 @@ from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan
 from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward
+from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report
 from reference.checker.simulate import OptConfig
 from reference.checker.usercode import call, call_with_copies, owned
@@ -367,7 +368,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         first_wrong, ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
     findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
     for name, (arr, shape) in raw_shapes.items():
-        if not any(f.kind in ("transposed", "bias_axis", "bias_unreduced")
+        if not any(f.kind in (Pattern.TRANSPOSED, Pattern.BIAS_AXIS, Pattern.BIAS_UNREDUCED)
                    for f in findings[name]):
             raise AdapterError(
                 f"gradients() returned shape {arr.shape} for {ctx.names[name]!r}, whose "
@@ -536,7 +537,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])
     return [_result(ctx, name, "update", worst.get(name), first_wrong.get(name),
                     findings.get(name, []),
-                    [("broken", broken[name], "")] if name in broken else None)
+                    [(Pattern.BROKEN, broken[name], "")] if name in broken else None)
             for name in names]
 
 

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from handnet.names import backprop_key, bias_name, is_bias, is_weight, layer_of, weight_name
 from reference.checker import simulate as sim
+from reference.checker.patterns import Pattern
 from reference.checker.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
 
 Array = NDArray[np.floating]
@@ -53,7 +54,7 @@ Residual = Callable[[str, int, Array, Array], float]
 class Finding:
     """One named hypothesis that fits a parameter, with its evidence."""
 
-    kind: str
+    kind: Pattern
     text: str
     layer: int | None = None
     explains: tuple[str, ...] = ()
@@ -195,9 +196,9 @@ def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
     if not forward_ok:
         for name in out:
             out[name].append(Finding(
-                "forward", "the forward output already differs: the error is before backprop "
-                "(fix the forward pass, or the adapter's stated activations and layouts, "
-                "first)"))
+                Pattern.FORWARD, "the forward output already differs: the error is before "
+                "backprop (fix the forward pass, or the adapter's stated activations and "
+                "layouts, first)"))
         return out
     t_first = min(p.first_wrong.values())
     early = [n for n, t in p.first_wrong.items() if t == t_first]
@@ -209,8 +210,8 @@ def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
         if t > t_first and not out[name]:
             first = [p.names[n] for n in early]
             out[name].append(Finding(
-                "consequence", f"diverges from step {t}, after {', '.join(first)} went wrong at "
-                f"step {t_first}: probably a consequence; start there"))
+                Pattern.CONSEQUENCE, f"diverges from step {t}, after {', '.join(first)} went "
+                f"wrong at step {t_first}: probably a consequence; start there"))
     for name in out:
         if not out[name]:
             out[name].append(_unexplained(p, name))
@@ -293,10 +294,10 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
         layer = layer_of(name)
         if c == 0 or not np.any(a):
             what = "update" if p.style == "update" else "gradient"
-            found.append(Finding("zero", f"its {what} is zero: the parameter is never "
+            found.append(Finding(Pattern.ZERO, f"its {what} is zero: the parameter is never "
                                  "updated (or its gradient never computed)", layer))
         elif abs(c + 1) <= 1e-6:
-            found.append(Finding("sign", "sign flipped", layer,
+            found.append(Finding(Pattern.SIGN, "sign flipped", layer,
                                  evidence=f"fitted factor {c:.6g}, residual {res:.1e}"))
         else:
             sign = "sign flipped and " if c < 0 else ""
@@ -304,7 +305,7 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
             if p.style == "update" and not labels:
                 meaning = " (or train_step uses another lr than the adapter states)"
             across = f"; {law[1]}" if law is not None else ""
-            found.append(Finding("factor", f"{sign}off by a constant factor {c:.4g}{meaning}",
+            found.append(Finding(Pattern.FACTOR, f"{sign}off by a constant factor {c:.4g}{meaning}",
                                  layer, evidence=f"fitted {c:.6g}, residual {res:.1e}{across}"))
             b = p.batch
             if is_bias(name) and b > 1 and p.fits(name, 1, g / b, a):
@@ -312,11 +313,11 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
                 wa = p.actual[0].get(wname)
                 if wa is None or not p.fits(wname, 1, p.expected[0][wname] / b, wa):
                     found.append(Finding(
-                        "bias_mean", f"bias gradient averaged over the batch where the "
+                        Pattern.BIAS_MEAN, "bias gradient averaged over the batch where the "
                         f"weights' is summed (factor 1/B = 1/{b} on the bias only)", layer))
     if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and is_weight(name) \
             and p.fits(name, 1, g.T, a):
-        found.append(Finding("transposed", "transposed: it equals the expected gradient "
+        found.append(Finding(Pattern.TRANSPOSED, "transposed: it equals the expected gradient "
                              "transposed", layer_of(name),
                              evidence=f"max rel difference {p.residual(name, 1, g.T, a):.1e}"))
     return found
@@ -331,7 +332,7 @@ def _shape_findings(p: Problem, name: str) -> list[Finding]:
     if is_weight(name) and raw.shape == expected_shape[::-1]:
         # the transposed array in the user's layout is the canonical value transposed back
         if p.fits(name, 1, g, _canonical_of_transposed(raw, expected_shape, g)):
-            found.append(Finding("transposed", f"transposed: shape {raw.shape} where the "
+            found.append(Finding(Pattern.TRANSPOSED, f"transposed: shape {raw.shape} where the "
                                  f"parameter has {expected_shape}, and its transpose matches",
                                  layer))
         return found
@@ -340,13 +341,13 @@ def _shape_findings(p: Problem, name: str) -> list[Finding]:
         delta = deltas[layer]
         if raw.size == delta.shape[0] and raw.size != delta.shape[1]:
             if p.fits(name, 1, delta.sum(axis=1), raw.reshape(-1).astype(np.float64)):
-                found.append(Finding("bias_axis", f"bias gradient summed over the units "
+                found.append(Finding(Pattern.BIAS_AXIS, f"bias gradient summed over the units "
                                      f"instead of over the batch (shape {raw.shape}: one entry "
                                      "per sample, each the sum of that sample's deltas)", layer))
         elif raw.size == delta.size and raw.ndim == 2:
             rows = raw if raw.shape == delta.shape else raw.T
             if rows.shape == delta.shape and p.fits(name, 1, delta, rows.astype(np.float64)):
-                found.append(Finding("bias_unreduced", f"bias gradient not summed over the "
+                found.append(Finding(Pattern.BIAS_UNREDUCED, f"bias gradient not summed over the "
                                      f"batch (shape {raw.shape}: the deltas themselves)",
                                      layer))
     return found
@@ -360,7 +361,7 @@ def _canonical_of_transposed(raw: Array, expected_shape: tuple[int, ...], g: Arr
 
 # --- simulations ---------------------------------------------------------------------------
 
-Simulated = tuple[str, str, int | None, dict[str, Array]]
+Simulated = tuple[str, Pattern, int | None, dict[str, Array]]
 
 
 def _simulated(p: Problem) -> list[Simulated]:
@@ -395,17 +396,17 @@ def _simulated(p: Problem) -> list[Simulated]:
             formula = "z * (1 - z)" if act == "sigmoid" else "1 - z**2"
             out.append((f"{p.layer(j)}: {act} derivative evaluated at the pre-activation z "
                         f"({formula}) instead of through the output a",
-                        "deriv_at_preactivation", j,
+                        Pattern.DERIV_AT_PREACTIVATION, j,
                         units(run(Mutation("deriv_at_preactivation", j))[0])))
             out.append((f"{p.layer(j)}: {act} derivative {act}'(.) applied to the output a "
-                        f"instead of the pre-activation z", "deriv_at_output", j,
+                        f"instead of the pre-activation z", Pattern.DERIV_AT_OUTPUT, j,
                         units(run(Mutation("deriv_at_output", j))[0])))
         if sim.has_distinct_mutation(act, "deriv_missing"):
             out.append((f"{p.layer(j)}: activation derivative ({act}') missing",
-                        "deriv_missing", j, units(run(Mutation("deriv_missing", j))[0])))
+                        Pattern.DERIV_MISSING, j, units(run(Mutation("deriv_missing", j))[0])))
         if sim.has_distinct_mutation(act, "relu_at_zero"):
             out.append((f"{p.layer(j)}: relu'(0) taken as 1 (z >= 0) where torch takes 0 "
-                        "(z > 0)", "relu_at_zero", j,
+                        "(z > 0)", Pattern.RELU_AT_ZERO, j,
                         units(run(Mutation("relu_at_zero", j))[0])))
     for act in dict.fromkeys(p.activations):
         layers = [j for j, a in enumerate(p.activations) if a == act]
@@ -414,30 +415,30 @@ def _simulated(p: Problem) -> list[Simulated]:
         where = f"every {act} layer ({', '.join(map(str, layers))})"
         if sim.has_distinct_mutation(act, "deriv_at_preactivation"):
             out.append((f"the {act} derivative evaluated at the pre-activation z at {where}",
-                        "deriv_at_preactivation", None, units(run(
+                        Pattern.DERIV_AT_PREACTIVATION, None, units(run(
                             Mutation("deriv_at_preactivation", -1, activation=act))[0])))
             out.append((f"the {act} derivative applied to the output a at {where}",
-                        "deriv_at_output", None, units(run(
+                        Pattern.DERIV_AT_OUTPUT, None, units(run(
                             Mutation("deriv_at_output", -1, activation=act))[0])))
         if sim.has_distinct_mutation(act, "deriv_missing"):
-            out.append((f"the {act} derivative missing at {where}", "deriv_missing", None,
+            out.append((f"the {act} derivative missing at {where}", Pattern.DERIV_MISSING, None,
                         units(run(Mutation("deriv_missing", -1, activation=act))[0])))
         if sim.has_distinct_mutation(act, "relu_at_zero"):
             out.append((f"relu'(0) taken as 1 (z >= 0) where torch takes 0 at {where}",
-                        "relu_at_zero", None,
+                        Pattern.RELU_AT_ZERO, None,
                         units(run(Mutation("relu_at_zero", -1, activation=act))[0])))
     missing = [j for j, a in enumerate(p.activations)
                if sim.has_distinct_mutation(a, "deriv_missing")]
     if len(missing) > 1 and len(set(p.activations[j] for j in missing)) > 1:
         where = ", ".join(map(str, missing))
         out.append((f"the activation derivative missing at every layer ({where}): the "
-                    "upstream gradient passed on instead of the delta", "deriv_missing",
+                    "upstream gradient passed on instead of the delta", Pattern.DERIV_MISSING,
                     None, units(run(Mutation("deriv_missing", -1, activation="*"))[0])))
     for key, (desc, _) in LOSS_DERIVATIVES.items():
         if key == stated:
             continue
         out.append((f"the derivative of {desc} (the adapter states {p.loss}: "
-                    f"{LOSS_DERIVATIVES[stated][0]})", "loss", None,
+                    f"{LOSS_DERIVATIVES[stated][0]})", Pattern.LOSS, None,
                     units(run(Mutation("loss", loss=key))[0])))
     shapes = [W.shape for W, _ in p.params]
     for k, where in ((-1, "below"), (1, "above")):
@@ -445,21 +446,21 @@ def _simulated(p: Problem) -> list[Simulated]:
         for i in valid:
             out.append((f"the delta of {p.layer(i - 1)} pushed back through {p.layer(i + k)}'s "
                         f"weights instead of {p.layer(i)}'s (the layer {where}'s weights)",
-                        "wrong_layer_weights", i - 1,
+                        Pattern.WRONG_LAYER_WEIGHTS, i - 1,
                         units(run(Mutation("wrong_layer_weights", i, offset=k))[0])))
         if len(valid) > 1:
             out.append((f"every delta pushed back through the weights of the layer {where} "
                         f"instead of its own layer's (at layers {', '.join(map(str, valid))})",
-                        "wrong_layer_weights", None,
+                        Pattern.WRONG_LAYER_WEIGHTS, None,
                         units(run(Mutation("wrong_layer_weights", -1, offset=k))[0])))
     if p.style == "update" and opt is not None and n > 1:
         for j in range(n - 1):
             out.append((f"the delta of {p.layer(j)} computed with {p.layer(j + 1)}'s weight "
-                        "already updated (deltas after the update)", "after_update", j,
+                        "already updated (deltas after the update)", Pattern.AFTER_UPDATE, j,
                         units(run(Mutation("after_update", j))[0])))
         if n > 2:
             out.append(("every layer updated inside the backward loop before the delta below "
-                        "it is computed (deltas after the update)", "after_update", None,
+                        "it is computed (deltas after the update)", Pattern.AFTER_UPDATE, None,
                         units(run(Mutation("after_update", -1))[0])))
     if p.batch == 1:
         correct, deltas = run(Mutation())
@@ -469,7 +470,8 @@ def _simulated(p: Problem) -> list[Simulated]:
             pred = dict(correct)
             pred[bias_name(j)] = np.full(p.params[j][1].shape, deltas[j].sum())
             out.append((f"{p.layer(j)}: bias gradient summed over the units instead of over "
-                        "the batch (every unit gets the same value)", "bias_axis", j, units(pred)))
+                        "the batch (every unit gets the same value)", Pattern.BIAS_AXIS, j,
+                        units(pred)))
     return out
 
 
@@ -484,41 +486,41 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
     stated = STATED_LOSS[p.loss]
     lr0 = opt.lr
     gamma = 1.0 - p.lr_gamma
-    variants: list[tuple[str, str, OptConfig, Callable[[int], float]]] = []
+    variants: list[tuple[str, Pattern, OptConfig, Callable[[int], float]]] = []
     base_lr = p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma))
     if opt.momentum > 0:
         other = "torch" if opt.style == "classic" else "classic"
         variants.append((f"{other} momentum instead of the stated {opt.style} (they part "
-                         "after an lr change)", "momentum_style",
+                         "after an lr change)", Pattern.MOMENTUM_STYLE,
                          replace(opt, style=other), base_lr))
         if opt.bias_momentum:
-            variants.append(("no momentum on the biases (configured on)", "bias_momentum",
+            variants.append(("no momentum on the biases (configured on)", Pattern.BIAS_MOMENTUM,
                              replace(opt, bias_momentum=False), base_lr))
         else:
             variants.append(("momentum applied to the biases (configured off)",
-                             "bias_momentum", replace(opt, bias_momentum=True), base_lr))
+                             Pattern.BIAS_MOMENTUM, replace(opt, bias_momentum=True), base_lr))
         variants.append(("no momentum on the weights (or its buffer reset every step)",
-                         "weight_momentum", replace(opt, weight_momentum=False), base_lr))
+                         Pattern.WEIGHT_MOMENTUM, replace(opt, weight_momentum=False), base_lr))
         if opt.nesterov:
             other = "torch" if opt.style == "classic" else "classic"
             effect = ("the buffer already holds lr, so the look-ahead gets lr twice: "
                       "p -= lr * (g + m * u)" if other == "torch" else
                       "the buffer lacks lr, so the look-ahead gets none: p -= lr * g + m * u")
             variants.append((f"Nesterov written with the {other} formula on the {opt.style} "
-                             f"buffer ({effect})", "nesterov",
+                             f"buffer ({effect})", Pattern.NESTEROV,
                              replace(opt, nesterov_formula=other), base_lr))
         if opt.weight_decay > 0:
             variants.append((f"weight decay applied to the parameter directly (p -= lr * "
                              f"{opt.weight_decay:g} * p, decoupled) instead of added to the "
-                             "gradient: the momentum buffer never carries it", "weight_decay",
+                             "gradient: the momentum buffer never carries it", Pattern.WEIGHT_DECAY,
                              replace(opt, decoupled_decay=True), base_lr))
     if p.lr_epoch > 0 and p.lr_gamma > 0:
-        variants.append(("the schedule one step (epoch) early", "schedule_early", opt,
+        variants.append(("the schedule one step (epoch) early", Pattern.SCHEDULE_EARLY, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma, shift=1))))
-        variants.append(("the schedule one step (epoch) late", "schedule_late", opt,
+        variants.append(("the schedule one step (epoch) late", Pattern.SCHEDULE_LATE, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma, shift=-1))))
         variants.append((f"the lr multiplied by lr_gamma = {p.lr_gamma:g} instead of by "
-                         f"1 - lr_gamma = {gamma:g}", "schedule_gamma", opt,
+                         f"1 - lr_gamma = {gamma:g}", Pattern.SCHEDULE_GAMMA, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, p.lr_gamma))))
     wrong = list(p.first_wrong)
     for label, kind, cfg, lr_at in variants:
@@ -547,8 +549,8 @@ def _unexplained(p: Problem, name: str) -> Finding:
     g = p.expected[t - 1][name]
     if a is None:
         raw, shape = p.raw_shapes.get(name, (np.empty(0), ()))
-        return Finding("unexplained", f"no catalogue pattern fits: shape {raw.shape} where the "
-                       f"parameter has {shape}")
+        return Finding(Pattern.UNEXPLAINED, f"no catalogue pattern fits: shape {raw.shape} "
+                       f"where the parameter has {shape}")
     c, res = fit_factor(a, g)
     err = np.abs(a - g)
     worst = np.argsort(err, axis=None)[::-1][:3]
@@ -558,7 +560,7 @@ def _unexplained(p: Problem, name: str) -> Finding:
         where = p.element(name, idx) if p.element else str(idx)
         parts.append(f"{where}: expected {g[idx]:.6g}, got {a[idx]:.6g}")
     step = f" at step {t}" if len(p.expected) > 1 else ""
-    return Finding("unexplained", f"no catalogue pattern fits{step} (best constant factor "
+    return Finding(Pattern.UNEXPLAINED, f"no catalogue pattern fits{step} (best constant factor "
                    f"{c:.4g}, residual {res:.2g}); worst elements: " + "; ".join(parts))
 
 

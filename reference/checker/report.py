@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handnet.verdict import SCHEMA_VERSION, Verdict
+from reference.checker.patterns import SHORT
 
 STYLE_TITLES = {
     "gradient": "style (a): returned gradients vs the twin's autograd gradients",
@@ -300,19 +301,6 @@ class Report:
         return out
 
 
-SHORT = {
-    "factor": "constant factor", "sign": "sign flipped", "zero": "never updated",
-    "transposed": "transposed", "bias_mean": "bias averaged", "bias_axis": "bias wrong axis",
-    "bias_unreduced": "bias not reduced", "deriv_at_preactivation": "f' at z",
-    "deriv_at_output": "f' at a", "deriv_missing": "f' missing", "loss": "other loss",
-    "after_update": "delta after update", "momentum_style": "momentum convention",
-    "bias_momentum": "bias momentum", "weight_momentum": "weight momentum",
-    "schedule_early": "schedule early", "schedule_late": "schedule late",
-    "schedule_gamma": "gamma vs 1-gamma", "forward": "forward differs",
-    "relu_at_zero": "relu'(0) = 1", "wrong_layer_weights": "other layer's W",
-    "nesterov": "nesterov formula", "weight_decay": "weight decay decoupled",
-    "consequence": "consequence", "unexplained": "no pattern fits", "broken": "broken",
-}
 
 
 def _short(p: ParameterResult) -> str:
@@ -320,7 +308,7 @@ def _short(p: ParameterResult) -> str:
         return ""
     seen: list[str] = []
     for kind in p.patterns:
-        label = SHORT.get(kind, kind)
+        label = SHORT.get(kind, kind)  # type: ignore[call-overload]  # a str finds a StrEnum key
         if label not in seen:
             seen.append(label)
     return ", ".join(seen[:3]) + (" ..." if len(seen) > 3 else "")

@@ -1,0 +1,75 @@
+"""The diagnosis patterns: one enumeration shared by the diagnosis (``diagnose``), the report's
+short labels, the tests and the planted-bug catalogue (``mutants/catalogue.toml``'s ``pattern``).
+
+A :class:`Pattern` is a ``str`` (``StrEnum``), so JSON and older string comparisons read it as
+its value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Pattern(StrEnum):
+    # fits of one parameter's error by itself
+    FACTOR = "factor"
+    SIGN = "sign"
+    ZERO = "zero"
+    TRANSPOSED = "transposed"
+    BIAS_MEAN = "bias_mean"
+    BIAS_AXIS = "bias_axis"
+    BIAS_UNREDUCED = "bias_unreduced"
+    # one-change simulations of the backward pass
+    DERIV_AT_PREACTIVATION = "deriv_at_preactivation"
+    DERIV_AT_OUTPUT = "deriv_at_output"
+    DERIV_MISSING = "deriv_missing"
+    RELU_AT_ZERO = "relu_at_zero"
+    LOSS = "loss"
+    WRONG_LAYER_WEIGHTS = "wrong_layer_weights"
+    AFTER_UPDATE = "after_update"
+    # optimiser and schedule variants over the trajectory
+    MOMENTUM_STYLE = "momentum_style"
+    BIAS_MOMENTUM = "bias_momentum"
+    WEIGHT_MOMENTUM = "weight_momentum"
+    NESTEROV = "nesterov"
+    WEIGHT_DECAY = "weight_decay"
+    SCHEDULE_EARLY = "schedule_early"
+    SCHEDULE_LATE = "schedule_late"
+    SCHEDULE_GAMMA = "schedule_gamma"
+    # not a bug of the parameter itself
+    FORWARD = "forward"
+    CONSEQUENCE = "consequence"
+    UNEXPLAINED = "unexplained"
+    BROKEN = "broken"
+
+
+SHORT: dict[Pattern, str] = {
+    Pattern.FACTOR: "constant factor", Pattern.SIGN: "sign flipped", Pattern.ZERO: "never updated",
+    Pattern.TRANSPOSED: "transposed", Pattern.BIAS_MEAN: "bias averaged",
+    Pattern.BIAS_AXIS: "bias wrong axis", Pattern.BIAS_UNREDUCED: "bias not reduced",
+    Pattern.DERIV_AT_PREACTIVATION: "f' at z", Pattern.DERIV_AT_OUTPUT: "f' at a",
+    Pattern.DERIV_MISSING: "f' missing", Pattern.LOSS: "other loss",
+    Pattern.AFTER_UPDATE: "delta after update", Pattern.MOMENTUM_STYLE: "momentum convention",
+    Pattern.BIAS_MOMENTUM: "bias momentum", Pattern.WEIGHT_MOMENTUM: "weight momentum",
+    Pattern.SCHEDULE_EARLY: "schedule early", Pattern.SCHEDULE_LATE: "schedule late",
+    Pattern.SCHEDULE_GAMMA: "gamma vs 1-gamma", Pattern.FORWARD: "forward differs",
+    Pattern.RELU_AT_ZERO: "relu'(0) = 1", Pattern.WRONG_LAYER_WEIGHTS: "other layer's W",
+    Pattern.NESTEROV: "nesterov formula", Pattern.WEIGHT_DECAY: "weight decay decoupled",
+    Pattern.CONSEQUENCE: "consequence", Pattern.UNEXPLAINED: "no pattern fits",
+    Pattern.BROKEN: "broken",
+}
+
+
+def parse_patterns(text: str) -> list[Pattern]:
+    """``"factor|loss"`` -> ``[Pattern.FACTOR, Pattern.LOSS]``; ``"-"`` -> ``[]``; an unknown
+    name is a ValueError naming it and the known ones."""
+    if text == "-":
+        return []
+    out = []
+    for part in text.split("|"):
+        try:
+            out.append(Pattern(part))
+        except ValueError:
+            known = ", ".join(p.value for p in Pattern)
+            raise ValueError(f"unknown pattern {part!r}; known: {known}") from None
+    return out
