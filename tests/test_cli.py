@@ -335,26 +335,54 @@ def test_shadow_reports_the_twin_deviation_per_epoch(capsys: pytest.CaptureFixtu
 
 # --- engines ----------------------------------------------------------------------------------
 
+def _count_compiled_epochs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record every epoch the compiled path trains (the plain path never calls it)."""
+    calls: list[int] = []
+    compiled_epoch = fast.train_epoch_fast
+
+    def counted(run, epoch, order):  # type: ignore[no-untyped-def]
+        calls.append(epoch)
+        compiled_epoch(run, epoch, order)
+
+    monkeypatch.setattr(fast, "train_epoch_fast", counted)
+    return calls
+
+
+@pytest.mark.skipif(not fast.available(), reason="no compiled engine to compare the plain "
+                    "engine with (numba missing)")
 @pytest.mark.parametrize("batch", ["1", "10", "0"])
-def test_engines_train_the_same_network(batch: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_engines_train_the_same_network(batch: str, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_compiled_epochs(monkeypatch)
     reports = {}
-    for engine in ("plain", "compiled" if fast.available() else "auto"):
+    for engine, epochs_compiled in (("plain", []), ("compiled", [0, 1])):
         code, out, _ = cli(capsys, "train", *TINY, "--batch-size", batch, "--engine", engine,
                            "--json", "-")
         assert code == 0
         reports[engine] = json.loads(out)
-    plain = reports.pop("plain")
-    (other,) = reports.values()
-    assert plain["engine"] == "plain"
-    assert other["engine"] == ("compiled" if fast.available() else "plain")
-    assert other["test_accuracy"] == plain["test_accuracy"]
-    assert other["final_loss"] == pytest.approx(plain["final_loss"], rel=1e-12)
+        assert reports[engine]["engine"] == engine
+        assert calls == epochs_compiled  # the engine named is the engine that trained
+    plain, compiled = reports["plain"], reports["compiled"]
+    assert compiled["test_accuracy"] == plain["test_accuracy"]
+    assert compiled["final_loss"] == pytest.approx(plain["final_loss"], rel=1e-12)
 
 
-def test_auto_engine_is_compiled_where_available(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.skipif(not fast.available(), reason="numba missing: auto has one choice")
+def test_auto_engine_is_compiled_where_available(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_compiled_epochs(monkeypatch)
     code, out, _ = cli(capsys, "train", *TINY, "--json", "-")
     assert code == 0
-    assert json.loads(out)["engine"] == ("compiled" if fast.available() else "plain")
+    assert json.loads(out)["engine"] == "compiled" and calls == [0, 1]
+
+
+def test_auto_engine_is_plain_without_numba(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_compiled_epochs(monkeypatch)
+    monkeypatch.setattr(fast, "available", lambda: False)
+    code, out, _ = cli(capsys, "train", *TINY, "--json", "-")
+    assert code == 0
+    assert json.loads(out)["engine"] == "plain" and calls == []
 
 
 def test_compiled_engine_unavailable_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
