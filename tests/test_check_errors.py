@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from check_planted import Layout, Opt, PlantedNet
+from user_layouts import Layout, Opt, PlantedNet
 
 from handnet.adapter import Adapter, AdapterError, Layer
 from handnet.verdict import UserCodeError, Verdict

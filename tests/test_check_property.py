@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from check_planted import Layout, Opt, PlantedNet
 from hypothesis import given
 from hypothesis import strategies as st
 from support import examples
+from user_layouts import Layout, Opt, PlantedNet
 
 from handnet.adapter import Adapter
 from handnet.verdict import Verdict

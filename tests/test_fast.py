@@ -68,14 +68,28 @@ def _float32_run(config: Config) -> Run:
     return run
 
 
-def test_train_falls_back_to_plain_when_unsupported() -> None:
+def test_train_falls_back_to_plain_when_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A float32 run: fast.train never touches a compiled function, trains as train() does
+    (float32 kept, every figure of the history) and calls the callback after every epoch."""
     config = Config(n_train=20, epochs=2, batch_size=4, hidden=(3,))
     plain, other = _float32_run(config), _float32_run(config)
     assert not fast.supports(other)
+
+    def compiled(*args: object) -> None:
+        raise AssertionError("a compiled function ran on an unsupported run")
+
+    for name in ("train_epoch_fast", "record_fast", "train_step"):
+        monkeypatch.setattr(fast, name, compiled)
+    seen: list[tuple[int, float]] = []
     train(plain)
-    fast.train(other)
+    fast.train(other, lambda epoch, order, run: seen.append((epoch, run.history.loss[-1])))
     for name, value in plain.network.parameters.items():
+        assert other.network.parameters[name].dtype == np.float32
         np.testing.assert_array_equal(value, other.network.parameters[name])
+    assert other.history.loss == plain.history.loss
+    assert other.history.train_accuracy == plain.history.train_accuracy
+    assert other.history.lr == plain.history.lr
+    assert seen == list(enumerate(plain.history.loss))
 
 
 def test_unsupported_run_is_refused() -> None:

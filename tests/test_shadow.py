@@ -35,11 +35,35 @@ def test_shadow_records_every_epoch_within_the_policy() -> None:
     assert [r["epoch"] for r in callback.records] == [0, 1, 2]
     for rec in callback.records:
         assert rec["within_tolerance"] and rec["test_predictions_agree"]
-        assert 0 <= rec["max_rel_weight_diff"] < 1e-10
-        assert rec["max_abs_weight_diff"] >= 0
+        assert rec["max_rel_weight_diff"] < 1e-10
     summary = callback.summary()
     assert summary["epochs"] == 3 and summary["every_epoch_predictions_agree"]
     json.dumps({"records": callback.records, "summary": summary}, allow_nan=False)
+
+
+def test_shadow_measures_a_planted_deviation() -> None:
+    """handnet's W0[0, 0] moved by 2**-20 after epoch 1: that epoch's record shows the move
+    (absolute, and relative to max|W0|), names W0 and is out of tolerance; epoch 0 is not."""
+    config = Config(dataset="xor", epochs=2, n_train=30, n_test=20, hidden=(8, 4), seed=3)
+    run = build(config)
+    inner = shadow(run)
+    delta = 2.0**-20
+    scale: list[float] = []
+
+    def callback(epoch: int, order: Indices, run: Run) -> None:
+        if epoch == 1:
+            W0 = run.network.parameters["W0"]
+            scale.append(float(np.max(np.abs(W0))))
+            W0[0, 0] += delta
+        inner(epoch, order, run)
+
+    train(run, callback)
+    first, second = inner.records
+    assert first["within_tolerance"] and first["max_abs_weight_diff"] < 1e-12
+    assert not second["within_tolerance"] and second["worst_parameter"] == "W0"
+    assert abs(second["max_abs_weight_diff"] - delta) < 1e-12
+    # normwise: delta / (max|W0| + its error scale), the scale a rounding-sized term
+    assert second["max_rel_weight_diff"] == pytest.approx(delta / scale[0], rel=1e-6)
 
 
 def test_shadow_must_start_before_the_first_epoch() -> None:
