@@ -163,9 +163,7 @@ CASES = [
           """
           self.W2 -= self.U2
           self.U2 = m * self.U2 + lr * (self.a1.T @ d2)
-          """, {"W2"}, "momentum_after_use", MOMENTUM,
-          xfail="no hypothesis for a velocity updated after the step it should make (every "
-                "step one behind): W2 is flagged right but named 'zero' (no update at step 1)"),
+          """, {"W2"}, "momentum_after_use", MOMENTUM),
     Plant("loop: classic momentum written where torch's is stated", "loop_net",
           """
           self.v[k] = self.m * self.v[k] + g
@@ -179,15 +177,10 @@ CASES = [
     Plant("loop: Nesterov stated, plain momentum written", "loop_net",
           "step = g + self.m * self.v[k] if self.nesterov else self.v[k]",
           "step = self.v[k]", ALL_LOOP, "nesterov",
-          dict(MOMENTUM, nesterov=True),
-          xfail="Nesterov left out altogether is not a hypothesis (the catalogue's 'nesterov' "
-                "is the other convention's formula): all six flagged right, but named 'factor' "
-                "0.5263 = 1/(1 + m), 'or train_step uses another lr'"),
+          dict(MOMENTUM, nesterov=True)),
     Plant("loop: weight decay on the weights only", "loop_net",
           "g = grads[k] + self.wd * p", "g = grads[k] + self.wd * p if k[0] == 'W' else grads[k]",
-          _p("b1", "b2", "b3"), "weight_decay", dict(MOMENTUM, weight_decay=0.1),
-          xfail="no hypothesis for biases left out of the weight decay (torch's SGD decays "
-                "them, so the twin does): b1, b2, b3 flagged right, each 'unexplained'"),
+          _p("b1", "b2", "b3"), "weight_decay", dict(MOMENTUM, weight_decay=0.1)),
     Plant("loop: weight decay applied to the parameter, not the gradient", "loop_net",
           """
           g = grads[k] + self.wd * p

@@ -238,7 +238,12 @@ def _compare_forward(ctx: _Context, params: list[tuple[Array, Array]], x: Array,
     model = to_torch(ctx.network(params))
     twin = _twin_forward(model, x)
     rtol = tolerance(ctx.dtype, 0).rtol
-    extra = float(np.max(forward_scale(model, _f64(x))))
+    with np.errstate(all="ignore"):
+        extra = float(np.max(forward_scale(model, _f64(x))))
+    if not np.isfinite(extra):
+        raise Inconclusive("the twin's forward error scale overflows at these parameters "
+                           "(they have grown too large to compare: a smaller lr, or fewer "
+                           "--steps)")
     rec = compare_arrays("output", rows, twin, rtol, extra)
 
     def fits(pred: Array, actual: Array) -> bool:
@@ -335,7 +340,11 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         model.zero_grad()
         get_torch_loss(ad.loss)(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
         twin = handnet_gradients(model)
-        scales = update_scales(model, _f64(x), _f64(y), ad.loss)
+        try:
+            scales = _error_scales(model, x, y, ad.loss, t + 1)
+        except Unstable as exc:
+            raise Inconclusive(f"{exc}: the tolerance cannot be set (try another --seed)") \
+                from exc
         extras.append({n: float(np.max(s)) for n, s in scales.items()})
         step_actual: dict[str, Array] = {}
         for name in ctx.names:
@@ -453,9 +462,9 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             break
         user_now = _user_params(ad, names)
         lr = current_lr(twin.opt)
-        grad_scales = update_scales(twin.model, _f64(x), _f64(y), ad.loss)
         advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
         try:
+            grad_scales = _error_scales(twin.model, x, y, ad.loss, t + 1)
             twin.step(x, y, advance, t + 1)
             probe.step(x, y, advance, t + 1)
             amp = amplification(twin.params(), probe.params(), delta)
@@ -650,6 +659,16 @@ def _same_start(ad: Adapter, params0: list[tuple[Array, Array]]) -> None:
             for (w, b), (w0, b0) in zip(again, params0, strict=False)):
         raise AdapterError("adapter() built different weights on its second call: seed the "
                            "network's generator so every call builds the same network")
+
+
+def _error_scales(model: Any, x: Array, y: Array, loss: str, step: int) -> dict[str, Array]:
+    """The twin's error scales for one step; :class:`Unstable` when they are not finite (an
+    infinite scale would make any difference pass)."""
+    with np.errstate(all="ignore"):
+        scales = update_scales(model, _f64(x), _f64(y), loss)
+    if not all(np.all(np.isfinite(s)) for s in scales.values()):
+        raise Unstable(f"the twin's error scales overflow at step {step}")
+    return scales
 
 
 def _f64(a: Array) -> NDArray[np.float64]:

@@ -59,6 +59,7 @@ class Finding:
     layer: int | None = None
     explains: tuple[str, ...] = ()
     evidence: str = ""  # this parameter's own numbers (residual, fitted factor)
+    whole_run: bool = False  # a simulation of every step compared, not of step 1 alone
 
 
 @dataclass
@@ -206,16 +207,24 @@ def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
         _step_one(p, early, out)
     if len(p.expected) > 1:
         _trajectory(p, out)
+    for found in out.values():  # a whole-run explanation outranks a step-1 fit
+        found.sort(key=lambda f: not f.whole_run)
     for name, t in p.first_wrong.items():
-        if t > t_first and not out[name]:
+        if t > t_first and _follows(out[name], early):
             first = [p.names[n] for n in early]
-            out[name].append(Finding(
+            out[name] = [Finding(
                 Pattern.CONSEQUENCE, f"diverges from step {t}, after {', '.join(first)} went "
-                f"wrong at step {t_first}: probably a consequence; start there"))
+                f"wrong at step {t_first}: probably a consequence; start there")]
     for name in out:
         if not out[name]:
             out[name].append(_unexplained(p, name))
     return out
+
+
+def _follows(found: list[Finding], early: list[str]) -> bool:
+    """Nothing explains a later-wrong parameter but what explains the earliest wrong ones: a
+    consequence of their cause, not a cause of its own."""
+    return not found or all(f.whole_run and set(f.explains) & set(early) for f in found)
 
 
 def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> None:
@@ -501,6 +510,18 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                              Pattern.BIAS_MOMENTUM, replace(opt, bias_momentum=True), base_lr))
         variants.append(("no momentum on the weights (or its buffer reset every step)",
                          Pattern.WEIGHT_MOMENTUM, replace(opt, weight_momentum=False), base_lr))
+        late = "updated after the step that should use it (p -= u; u = m * u + lr * g: every " \
+            "step one behind, none on the first)"
+        variants.append((f"every momentum buffer {late}", Pattern.MOMENTUM_AFTER_USE,
+                         replace(opt, after_use=("*",)), base_lr))
+        for name in p.names:
+            if opt.uses_momentum(name):
+                variants.append((f"{p.names[name]}'s momentum buffer {late}",
+                                 Pattern.MOMENTUM_AFTER_USE, replace(opt, after_use=(name,)),
+                                 base_lr))
+        if opt.nesterov:
+            variants.append(("Nesterov stated, plain momentum applied (no look-ahead)",
+                             Pattern.NESTEROV, replace(opt, nesterov=False), base_lr))
         if opt.nesterov:
             other = "torch" if opt.style == "classic" else "classic"
             effect = ("the buffer already holds lr, so the look-ahead gets lr twice: "
@@ -514,6 +535,10 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                              f"{opt.weight_decay:g} * p, decoupled) instead of added to the "
                              "gradient: the momentum buffer never carries it", Pattern.WEIGHT_DECAY,
                              replace(opt, decoupled_decay=True), base_lr))
+    if opt.weight_decay > 0:
+        variants.append(("the biases left out of the weight decay (torch's SGD decays every "
+                         "parameter it is given)", Pattern.WEIGHT_DECAY,
+                         replace(opt, bias_decay=False), base_lr))
     if p.lr_epoch > 0 and p.lr_gamma > 0:
         variants.append(("the schedule one step (epoch) early", Pattern.SCHEDULE_EARLY, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma, shift=1))))
@@ -534,7 +559,7 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
         for name in explains:
             out[name].append(Finding(
                 kind, f"{label} — a {len(p.expected)}-step simulation with that one change "
-                f"reproduces {_list(p, explains)}", None, explains))
+                f"reproduces {_list(p, explains)}", None, explains, whole_run=True))
 
 
 def _fits_all(p: Problem, name: str, predicted: list[dict[str, Array]]) -> bool:

@@ -208,7 +208,10 @@ class OptConfig:
     classic's buffer with torch's ``lr * (g + m * u)`` gives the look-ahead lr twice, torch's
     buffer with classic's ``lr * g + m * u`` gives it none.  ``decoupled_decay`` applies weight
     decay to the parameter directly, ``p -= lr * wd * p``, leaving ``g`` (and so the momentum
-    buffer) without it.
+    buffer) without it.  ``bias_decay=False`` leaves the biases out of the weight decay (torch's
+    SGD decays every parameter it is given).  ``after_use`` names the parameters (``"*"``: all)
+    stepped with the buffer as it was before this step's gradient went in
+    (``p -= u; u = m * u + lr * g``: every step one behind, nothing moves on the first).
     """
 
     lr: float
@@ -220,6 +223,8 @@ class OptConfig:
     weight_momentum: bool = True
     nesterov_formula: str = ""
     decoupled_decay: bool = False
+    bias_decay: bool = True
+    after_use: tuple[str, ...] = ()
 
     def uses_momentum(self, name: str) -> bool:
         if self.momentum == 0:
@@ -270,25 +275,29 @@ def trajectory(
         for name, p in current.items():
             if trainable is not None and name not in trainable:
                 continue
-            coupled = opt.weight_decay and not opt.decoupled_decay
-            g = grads[name] + opt.weight_decay * p if coupled else grads[name]
+            wd = opt.weight_decay if opt.bias_decay or not is_bias(name) else 0.0
+            coupled = wd and not opt.decoupled_decay
+            g = grads[name] + wd * p if coupled else grads[name]
             formula = opt.nesterov_formula or opt.style
             if not opt.uses_momentum(name):
                 u = lr * g
             else:
+                old = buffers.get(name, np.zeros_like(p))
                 if opt.style == "torch":
                     v = g if name not in buffers else opt.momentum * buffers[name] + g
                 else:
                     v = lr * g if name not in buffers else opt.momentum * buffers[name] + lr * g
                 buffers[name] = v
+                if name in opt.after_use or "*" in opt.after_use:
+                    v = old
                 if not opt.nesterov:
                     u = lr * v if opt.style == "torch" else v
                 elif formula == "torch":
                     u = lr * (g + opt.momentum * v)
                 else:
                     u = lr * g + opt.momentum * v
-            if opt.weight_decay and opt.decoupled_decay:
-                u = u + lr * opt.weight_decay * p
+            if wd and opt.decoupled_decay:
+                u = u + lr * wd * p
             step[name] = u
         for name, u in step.items():
             current[name] = current[name] - u
