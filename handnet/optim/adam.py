@@ -68,9 +68,8 @@ class Adam:
         check_lr_and_decay(lr, weight_decay)
         check_eps(eps)
         beta1, beta2 = (float(b) for b in betas)
-        for i, b in enumerate((beta1, beta2)):
-            if not 0 <= b < 1:
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {b}")
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"betas must each be in [0, 1), got {beta1} and {beta2}")
         self.lr = float(lr)
         self.betas = (beta1, beta2)
         self.eps = float(eps)
