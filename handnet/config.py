@@ -18,9 +18,6 @@ from typing import Any
 import numpy as np
 
 from handnet.activations import ACTIVATIONS
-from handnet.data import DATASETS
-from handnet.init import INITS
-from handnet.losses import LOSSES
 from handnet.choices import (
     OPTIMIZERS,
     SCHEDULE_PER,
@@ -29,6 +26,9 @@ from handnet.choices import (
     build_schedule,
     check_fields,
 )
+from handnet.data import DATASETS
+from handnet.init import INITS
+from handnet.losses import LOSSES
 from handnet.optim import STYLES
 
 __all__ = ["Config", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PER"]

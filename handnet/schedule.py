@@ -2,8 +2,9 @@
 CosineAnnealingLR and LinearLR (warm-up), each with ``lr_at(t)``: the lr in force after ``t``
 scheduler steps, ``t`` counting epochs or updates (``Config.schedule_per``).
 
-**Step decay (the seed).**  The seed multiplies ``lr`` by ``1 - lr_gamma`` whenever ``epoch % lr_epoch == 0 and epoch != 0``
-at the **start** of an epoch.  So the lr used throughout epoch ``e`` (counted from 0) is::
+**Step decay (the seed).**  The seed multiplies ``lr`` by ``1 - lr_gamma`` whenever
+``epoch % lr_epoch == 0 and epoch != 0`` at the **start** of an epoch.  So the lr used
+throughout epoch ``e`` (counted from 0) is::
 
     lr(e) = lr0 * (1 - lr_gamma) ** (e // lr_epoch)
 

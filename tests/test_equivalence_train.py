@@ -7,8 +7,8 @@ and interleaved with the plain path epoch by epoch (the two share the run's stat
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -169,7 +169,8 @@ def test_adaptive_training_with_schedules_equals_the_torch_loop(
     fields = {"step": {}, "cosine": {"t_max": 3}, "linear": {"total_iters": 3},
               "multistep": {"milestones": (1, 2)}}[schedule]
     config = replace(config, optimizer=kind, bias_momentum=False, nesterov=False, lr=spec.lr,
-                     momentum=hyper.pop("momentum", None), weight_decay=spec.weight_decay, bias_decay=spec.bias_decay,
+                     momentum=hyper.pop("momentum", None), weight_decay=spec.weight_decay,
+                     bias_decay=spec.bias_decay,
                      schedule=schedule, schedule_per=per,
                      lr_gamma=config.lr_gamma if schedule == "step" else None,
                      **hyper, **fields)

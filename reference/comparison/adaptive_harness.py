@@ -19,6 +19,7 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.network import Network
+from handnet.optim import SGD
 from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.harness import (
     MAX_AMPLIFICATION,
@@ -98,5 +99,6 @@ class AdaptiveLockstep:
         """``(handnet's, twin's, error scales)`` optimiser state, flattened to ``name.key``."""
         scales = {f"{n}.{k}": float(np.max(v)) for n, e in self.errors.errors.items()
                   for k, v in e.items()}
+        assert not isinstance(self.opt, SGD)
         return (flatten(self.opt.state), flatten(twin_state(self.twin_opt, self.model)),
                 scales)

@@ -98,8 +98,9 @@ class AdaptiveScales:
         e_q = s_g / avg + g * e_avg / avg**2 + q
         if "momentum_buffer" in st:
             mom = self.hyper["momentum"]
-            e["momentum_buffer"] = mom * e.get("momentum_buffer", zero) + e_q + st["momentum_buffer"]
-            return lr * e["momentum_buffer"]
+            e_u = mom * e.get("momentum_buffer", zero) + e_q + st["momentum_buffer"]
+            e["momentum_buffer"] = e_u
+            return lr * e_u
         return lr * e_q
 
     def _adagrad(self, e: dict[str, Array], g: Array, s_g: Array, st: dict[str, Array],

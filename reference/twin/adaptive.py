@@ -49,8 +49,10 @@ def make_adaptive(model: TwinNet, kind: str, lr: float, weight_decay: float = 0.
         {"params": [p for n, p in named.items() if n.startswith("b")],
          "weight_decay": weight_decay if bias_decay else 0.0},
     ]
-    return TORCH_CLASSES[kind](groups, lr=lr, weight_decay=weight_decay, foreach=False,
-                               **kwargs)
+    cls: Any = TORCH_CLASSES[kind]
+    optimizer: torch.optim.Optimizer = cls(groups, lr=lr, weight_decay=weight_decay,
+                                           foreach=False, **kwargs)
+    return optimizer
 
 
 def twin_state(opt: torch.optim.Optimizer, model: TwinNet) -> State:

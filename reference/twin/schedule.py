@@ -12,6 +12,7 @@ repeated multiplication ``StepDecay.lr_at`` performs.  A constant lr (``lr_gamma
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 
@@ -83,7 +84,7 @@ def scheduler_from_config(optimizer: torch.optim.Optimizer, config: Config,
     if c.schedule in ("step", "constant"):
         lr_epoch, gamma = (c.lr_epoch, c.effective_lr_gamma) if c.schedule == "step" else (0, 0.0)
         return scheduler_at(optimizer, StepDecay(c.lr, lr_epoch, gamma), steps_done)
-    given = {k: v for k, v in (("gamma", c.gamma), ("eta_min", c.eta_min),
+    given: dict[str, Any] = {k: v for k, v in (("gamma", c.gamma), ("eta_min", c.eta_min),
                                ("start_factor", c.start_factor), ("end_factor", c.end_factor),
                                ("total_iters", c.total_iters)) if v is not None}
     scheduler: torch.optim.lr_scheduler.LRScheduler
@@ -92,7 +93,7 @@ def scheduler_from_config(optimizer: torch.optim.Optimizer, config: Config,
     elif c.schedule == "exponential":
         scheduler = lrs.ExponentialLR(optimizer, **given)
     elif c.schedule == "cosine":
-        scheduler = lrs.CosineAnnealingLR(optimizer, T_max=c.t_max, **given)
+        scheduler = lrs.CosineAnnealingLR(optimizer, T_max=int(c.t_max or 0), **given)
     elif c.schedule == "linear":
         scheduler = lrs.LinearLR(optimizer, **given)
     else:

@@ -23,9 +23,9 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.train import History, Indices, Run
+from reference.twin.adaptive import load_state
 from reference.twin.losses import bce_denominator, get_torch_loss, per_sample
 from reference.twin.network import TwinNet, to_torch
-from reference.twin.adaptive import load_state
 from reference.twin.optim import load_buffers, optimizer_from_config
 from reference.twin.schedule import current_lr, scheduler_from_config
 
