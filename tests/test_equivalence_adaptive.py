@@ -18,7 +18,7 @@ from reference.comparison import strategies as S
 from reference.comparison.adaptive_harness import AdaptiveLockstep, flatten
 from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import assert_matches_reference
-from reference.comparison.harness import Unstable
+from reference.comparison.stability import Unstable
 from reference.comparison.tolerance import tolerance
 from reference.twin.adaptive import make_adaptive, twin_state
 from reference.twin.network import TwinNet, handnet_parameters, to_torch_layout

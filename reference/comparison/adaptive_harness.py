@@ -4,9 +4,9 @@
 RMSprop and Adagrad: the twin's optimiser is built from the *declaration*
 (:class:`reference.comparison.strategies.AdaptiveSpec`, through
 :func:`reference.twin.adaptive.make_adaptive`), handnet's from the same declaration by its own
-classes; a perturbed twin measures the dynamics' amplification (:class:`Unstable` past
-:data:`MAX_AMPLIFICATION`), and the error scales of parameters and state follow
-``reference.comparison.adaptive_scales`` with the gradients' own error scales
+classes; a perturbed twin measures the dynamics' amplification (``Unstable`` past
+``reference.comparison.stability``'s limit), and the error scales of parameters and state
+follow ``reference.comparison.adaptive_scales`` with the gradients' own error scales
 (``reference.comparison.scales.update_scales``).
 """
 
@@ -18,23 +18,20 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from handnet.names import is_bias
 from handnet.network import Network
 from handnet.optim import SGD
 from reference.comparison.adaptive_scales import AdaptiveScales
-from reference.comparison.harness import (
-    MAX_AMPLIFICATION,
-    Unstable,
-    _tensor,
-    deviation,
-    handnet_step,
+from reference.comparison.harness import _tensor, handnet_step, twin_step
+from reference.comparison.scales import update_scales
+from reference.comparison.stability import (
+    check_amplification,
+    check_bce_clamp,
     perturb_,
     perturbation_size,
-    twin_step,
 )
-from reference.comparison.scales import update_scales
 from reference.comparison.strategies import AdaptiveSpec
 from reference.twin.adaptive import make_adaptive, twin_state
-from reference.twin.losses import TORCH_BCE_CLAMP, bce_denominator
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
 
 Array = NDArray[Any]
@@ -59,7 +56,7 @@ class AdaptiveLockstep:
                           **dict(spec.hyper)) for m in (self.model, self.probe))
         groups = self.twin_opt.param_groups
         self.errors = AdaptiveScales(spec.kind, groups[0])
-        self.decay = {n: groups[1 if n.startswith("b") else 0]["weight_decay"]
+        self.decay = {n: groups[1 if is_bias(n) else 0]["weight_decay"]
                       for n in net.parameters}
         self.steps = 0
         self.scales: dict[str, float] = {name: 0.0 for name in net.parameters}
@@ -67,17 +64,11 @@ class AdaptiveLockstep:
     def step(self, x: Array, y: Array) -> None:
         s_grad = update_scales(self.model, x, y, self.loss)
         before = handnet_parameters(self.model)
-        if self.loss == "bce":
-            with torch.no_grad():
-                p = self.model(_tensor(self.model, x))
-            if bce_denominator(p) < TORCH_BCE_CLAMP:
-                raise Unstable(f"bce's denominator clamp is active at step {self.steps + 1}")
+        with torch.no_grad():
+            check_bce_clamp(self.model(_tensor(self.model, x)), self.loss, self.steps + 1)
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
-        amplification = deviation(after, probe) / self.delta
-        if not amplification <= MAX_AMPLIFICATION:
-            raise Unstable(f"the twin amplifies perturbations {amplification:.3g}-fold "
-                           f"by step {self.steps + 1}")
+        check_amplification(after, probe, self.delta, self.steps + 1)
         handnet_step(self.net, self.opt, x, y, self.loss)
         self.steps += 1
         grads, state = handnet_gradients(self.model), twin_state(self.twin_opt, self.model)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from handnet.names import is_bias
 from reference.twin.network import TwinNet, to_handnet_layout, to_torch_layout
 
 TORCH_CLASSES: dict[str, type[torch.optim.Optimizer]] = {
@@ -45,8 +46,8 @@ def make_adaptive(model: TwinNet, kind: str, lr: float, weight_decay: float = 0.
     kwargs = {k: v for k, v in hyper.items() if v is not None and v is not False}
     named = model.named_handnet_parameters()
     groups = [
-        {"params": [p for n, p in named.items() if not n.startswith("b")]},
-        {"params": [p for n, p in named.items() if n.startswith("b")],
+        {"params": [p for n, p in named.items() if not is_bias(n)]},
+        {"params": [p for n, p in named.items() if is_bias(n)],
          "weight_decay": weight_decay if bias_decay else 0.0},
     ]
     cls: Any = TORCH_CLASSES[kind]
