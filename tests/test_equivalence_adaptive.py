@@ -20,7 +20,7 @@ from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import assert_matches_reference
 from reference.comparison.stability import Unstable
 from reference.comparison.tolerance import tolerance
-from reference.twin.adaptive import make_adaptive, twin_state
+from reference.twin.adaptive import make_adaptive, steps_on_gradients, twin_state
 from reference.twin.network import TwinNet, handnet_parameters, to_torch_layout
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -55,30 +55,27 @@ def test_steps_equal_torch_given_the_same_gradients(
     (``step`` a float32 scalar, moments in the parameter's dtype).  Error scales follow
     ``reference.comparison.adaptive_scales`` with exact gradients."""
     spec = data.draw(S.adaptive_specs(kinds=(kind,)), label="spec")
-    params, model = _layer(rows, cols, np.dtype(dtype), seed)
-    opt = spec.build()
-    twin = make_adaptive(model, kind, spec.lr, spec.weight_decay, spec.bias_decay,
-                         **dict(spec.hyper))
-    named = model.named_handnet_parameters()
-    errors = AdaptiveScales(kind, twin.param_groups[0])
-    decay = {"W0": twin.param_groups[0]["weight_decay"], "b0": twin.param_groups[1]["weight_decay"]}
-    scales = {n: 0.0 for n in params}
+    params, _ = _layer(rows, cols, np.dtype(dtype), seed)
     rng = np.random.default_rng(seed + 1)
-    for step in range(1, k + 1):
-        grads = {n: (rng.standard_normal(v.shape) * 10.0**log_scale).astype(dtype)
-                 for n, v in params.items()}
+    grads = [{n: (rng.standard_normal(v.shape) * 10.0**log_scale).astype(dtype)
+              for n, v in params.items()} for _ in range(k)]
+    twin = steps_on_gradients(kind, params, grads, [spec.lr] * k, spec.weight_decay,
+                              spec.bias_decay, **dict(spec.hyper))
+    opt = spec.build()
+    groups = make_adaptive(_layer(1, 1, F64, 0)[1], kind, spec.lr, spec.weight_decay,
+                           spec.bias_decay, **dict(spec.hyper)).param_groups
+    errors = AdaptiveScales(kind, groups[0])  # torch's own values and defaults
+    decay = {"W0": groups[0]["weight_decay"], "b0": groups[1]["weight_decay"]}
+    scales = {n: 0.0 for n in params}
+    for step, (g_step, (expected, state)) in enumerate(zip(grads, twin, strict=True), 1):
         before = {n: v.astype(np.float64) for n, v in params.items()}
-        opt.step(params, grads)
-        for n, g in grads.items():
-            named[n].grad = to_torch_layout(n, g)
-        twin.step()
-        state = twin_state(twin, model)
-        for n, g in grads.items():
+        opt.step(params, g_step)
+        for n, g in g_step.items():
             wd = decay[n] if kind != "adamw" else 0.0
             u = errors.step(n, g.astype(np.float64) + wd * before[n], wd * np.abs(before[n]),
                             state[n], spec.lr)
             scales[n] += float(np.max(u))
-        assert_matches_reference(params, handnet_parameters(model), steps=step, scales=scales,
+        assert_matches_reference(params, expected, steps=step, scales=scales,
                                  what=f"{kind} parameters after step {step}")
         state_scales = {f"{n}.{key}": float(np.max(v)) for n, e in errors.errors.items()
                         for key, v in e.items()}

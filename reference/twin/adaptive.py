@@ -87,3 +87,39 @@ def load_state(opt: torch.optim.Optimizer, model: TwinNet, state: State) -> None
                                  "which does not fit the parameter")
             loaded[key] = t
         opt.state[p] = loaded
+
+
+def steps_on_gradients(kind: str, params: dict[str, NDArray[Any]],
+                       gradients: list[dict[str, NDArray[Any]]], lrs: list[float],
+                       weight_decay: float = 0.0, bias_decay: bool = True,
+                       **hyper: Any) -> list[tuple[dict[str, NDArray[Any]], State]]:
+    """torch's ``kind`` optimiser (declared like :func:`make_adaptive`) run for
+    ``len(gradients)`` steps from ``params`` on the given gradients, step ``j`` at lr
+    ``lrs[j]``: the parameters and the state after each step (copies, the arrays' own layout:
+    these optimisers act element by element, so any layout gives the same numbers).
+
+    For anyone checking a hand-written optimiser on known gradients (``handnet check``'s
+    adapters): no network and no autograd involved; gradients of another dtype than their
+    parameters take torch's ``grad_dtype`` rule."""
+    tensors = {n: torch.nn.Parameter(torch.tensor(np.array(v))) for n, v in params.items()}
+    groups = [{"params": [t for n, t in tensors.items() if not is_bias(n)]},
+              {"params": [t for n, t in tensors.items() if is_bias(n)],
+               "weight_decay": weight_decay if bias_decay else 0.0}]
+    kwargs = {k: v for k, v in hyper.items() if v is not None and v is not False}
+    cls: Any = TORCH_CLASSES[kind]
+    opt: torch.optim.Optimizer = cls(groups, lr=lrs[0] if lrs else 1e-3,
+                                     weight_decay=weight_decay, foreach=False, **kwargs)
+    out = []
+    for grads, lr in zip(gradients, lrs, strict=True):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for n, t in tensors.items():
+            g = torch.tensor(np.array(grads[n]))
+            if g.dtype != t.dtype:
+                t.grad_dtype = g.dtype
+            t.grad = g
+        opt.step()
+        state = {n: {k: v.detach().numpy().copy() for k, v in opt.state[t].items()}
+                 for n, t in tensors.items() if opt.state.get(t)}
+        out.append(({n: t.detach().numpy().copy() for n, t in tensors.items()}, state))
+    return out
