@@ -316,7 +316,7 @@ class AdaptiveSpec:
     def build(self) -> Optimizer:
         """handnet's optimiser for this declaration."""
         cls = {"adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}[self.kind]
-        return cls(lr=self.lr, weight_decay=self.weight_decay,  # type: ignore[operator]
+        return cls(lr=self.lr, weight_decay=self.weight_decay,
                    bias_decay=self.bias_decay, **dict(self.hyper))
 
 
