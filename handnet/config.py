@@ -4,6 +4,10 @@ Seed: 2-100-50-10-1, sigmoid everywhere, ``W ~ N(0, 1)``, zero biases, loss
 ``0.5 * sum((y_hat - y)**2)``, per-sample updates, lr 1e-2, classic momentum 0.9 on weights only
 (biases plain SGD), lr halved at the start of epochs 1500, 3000, 4500, 6000 epochs.
 The seed's "plain SGD" row has no momentum and no schedule: ``optimizer="sgd"`` means that.
+
+Beyond the seed: ``optimizer`` adam, adamw, rmsprop or adagrad and ``schedule`` constant,
+multistep, exponential, cosine or linear (a warm-up), stepped per epoch or per update
+(``schedule_per``); ``handnet.choices`` says which field belongs to which and builds them.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ from typing import Any
 import numpy as np
 
 from handnet.activations import ACTIVATIONS
+from handnet.choices import (
+    OPTIMIZERS,
+    SCHEDULE_PER,
+    SCHEDULES,
+    build_optimizer,
+    build_schedule,
+    check_fields,
+)
 from handnet.data import DATASETS
 from handnet.init import INITS
 from handnet.losses import LOSSES
 from handnet.optim import STYLES
 
-OPTIMIZERS = ("sgd", "momentum")
+__all__ = ["Config", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PER"]
 
 
 @dataclass
@@ -27,13 +39,31 @@ class Config:
     dataset: str = "chessboard"
     optimizer: str = "momentum"
     momentum_style: str = "classic"
-    momentum: float = 0.9
+    momentum: float | None = None  # None: 0.9 with momentum (the seed), 0 with rmsprop
     bias_momentum: bool = False
     nesterov: bool = False
     weight_decay: float = 0.0
+    bias_decay: bool = True  # False: no weight decay on the biases (a second param group)
+    # adam, adamw / rmsprop / adagrad (None: torch's default, see handnet.choices)
+    betas: tuple[float, float] | None = None
+    eps: float | None = None
+    amsgrad: bool = False
+    alpha: float | None = None
+    centered: bool = False
+    lr_decay: float | None = None
+    initial_accumulator_value: float | None = None
     lr: float = 1e-2
+    schedule: str = "step"
+    schedule_per: str = "epoch"  # the scheduler steps after every epoch, or every update
     lr_epoch: int = 1500
-    lr_gamma: float | None = None  # None: 0.5 with momentum, 0 (constant) with plain sgd
+    lr_gamma: float | None = None  # None: 0.5 with momentum, 0 (constant) otherwise
+    milestones: tuple[int, ...] = ()
+    gamma: float | None = None
+    t_max: int | None = None
+    eta_min: float | None = None
+    start_factor: float | None = None
+    end_factor: float | None = None
+    total_iters: int | None = None
     epochs: int = 6000
     batch_size: int = 1  # 0 means full batch
     hidden: tuple[int, ...] = (100, 50, 10)
@@ -48,6 +78,9 @@ class Config:
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
+        self.milestones = tuple(self.milestones)
+        if self.betas is not None:
+            self.betas = tuple(self.betas)  # type: ignore[assignment]
         if not isinstance(self.activation, str):
             self.activation = tuple(self.activation)
         self.validate()
@@ -71,13 +104,19 @@ class Config:
 
     @property
     def effective_momentum(self) -> float:
-        return self.momentum if self.optimizer == "momentum" else 0.0
+        """SGD's momentum: 0.9 (the seed's) unless set, with ``optimizer="momentum"`` only."""
+        if self.optimizer != "momentum":
+            return 0.0
+        return 0.9 if self.momentum is None else self.momentum
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
         _choice("dataset", self.dataset, DATASETS)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("momentum_style", self.momentum_style, STYLES)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _choice("schedule_per", self.schedule_per, SCHEDULE_PER)
+        check_fields(self)
         _choice("loss", self.loss, tuple(LOSSES))
         _choice("init", self.init, INITS)
         for act in self.activations:
@@ -100,14 +139,23 @@ class Config:
             raise ValueError(f"batch_size must be >= 0 (0 = full batch), got {self.batch_size}")
         if self.print_interval < 0:
             raise ValueError(f"print_interval must be >= 0, got {self.print_interval}")
-        if not 0 <= self.momentum < 1:
+        if self.momentum is not None and not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.betas is not None and len(self.betas) != 2:
+            raise ValueError(f"betas must be two numbers, got {self.betas}")
+        for name in ("t_max", "total_iters"):
+            if getattr(self, name) is not None:
+                _integer(name, getattr(self, name))
+        for m in self.milestones:
+            _integer("milestones", m)
         if not self.weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.lr_gamma is not None and not 0 <= self.lr_gamma < 1:
             raise ValueError(f"lr_gamma must be in [0, 1), got {self.lr_gamma}")
         if self.lr_epoch < 0:
             raise ValueError(f"lr_epoch must be >= 0, got {self.lr_epoch}")
+        build_optimizer(self)  # the classes' own checks of every hyper-parameter's range
+        build_schedule(self)
 
     def seeds(self) -> tuple[np.random.SeedSequence, ...]:
         """Independent seed sequences for (data, init, shuffle)."""
@@ -116,6 +164,9 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["milestones"] = list(self.milestones)
+        if self.betas is not None:
+            d["betas"] = list(self.betas)
         if not isinstance(self.activation, str):
             d["activation"] = list(self.activation)
         return d

@@ -90,9 +90,18 @@ def supports_network(net: Network, loss: Loss) -> bool:
     )
 
 
+def supports_optimizer(opt: object, schedule_per: str = "epoch") -> bool:
+    """True for ``handnet.optim.SGD`` (either convention) with one weight decay for every
+    parameter and the lr set once per epoch: the adaptive optimisers, ``bias_decay=False`` and
+    per-update schedules run on the plain path."""
+    return (isinstance(opt, SGD) and schedule_per == "epoch"
+            and (opt.bias_decay or opt.weight_decay == 0))
+
+
 def supports(run: Run) -> bool:
     """True when the fast path trains ``run`` with the plain path's semantics."""
-    return supports_network(run.network, run.loss)
+    return (supports_network(run.network, run.loss)
+            and supports_optimizer(run.optimizer, run.config.schedule_per))
 
 
 def _require(run: Run) -> ModuleType:
@@ -101,7 +110,7 @@ def _require(run: Run) -> ModuleType:
         raise RuntimeError(f"the fast path is not available ({_import_error})")
     if not supports(run):
         raise ValueError("the fast path supports float64 networks with the built-in activations "
-                         "and losses only")
+                         "and losses, trained by SGD with the lr set per epoch, only")
     return kernel
 
 
@@ -175,6 +184,7 @@ def train_epoch_fast(run: Run, epoch: int, order: NDArray[Any]) -> None:
     batched step each (``train_step``)."""
     kernel = _require(run)
     opt = run.optimizer
+    assert isinstance(opt, SGD)  # supports(run)
     opt.lr = run.schedule.lr_at(epoch)
     x, y = _checked_data(run)
     # Through arange: out-of-range entries raise IndexError as x[order] would, negative ones

@@ -1,9 +1,10 @@
 """Training: per-sample (the seed's), mini-batch or full-batch, with a per-epoch history.
 
-One epoch, ``e`` counted from 0::
+One epoch, ``e`` counted from 0, with ``S`` updates per epoch::
 
     optimizer.lr = schedule.lr_at(e)          # the seed's check, at the start of the epoch
-    for each batch (in order, or a seeded shuffle):
+    for each batch j (in order, or a seeded shuffle):
+        optimizer.lr = schedule.lr_at(e * S + j)  # only with schedule_per="update"
         y_hat = net.forward(x_b)
         grads = net.parameter_gradients(loss.gradient(y_hat, y_b))  # gradients first ...
         optimizer.step(net.parameters, grads)                   # ... then the update
@@ -14,18 +15,20 @@ training set), training accuracy and the lr that was used.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.choices import build_optimizer, build_schedule
 from handnet.config import Config
 from handnet.data import Dataset, load_dataset
 from handnet.losses import Loss, get_loss
 from handnet.network import Network
-from handnet.optim import SGD
-from handnet.schedule import StepDecay
+from handnet.optim import Optimizer
+from handnet.schedule import Schedule
 
 Array = NDArray[np.floating]
 Indices = NDArray[np.intp]
@@ -44,8 +47,8 @@ class Run:
 
     config: Config
     network: Network
-    optimizer: SGD
-    schedule: StepDecay
+    optimizer: Optimizer
+    schedule: Schedule
     loss: Loss
     data: Dataset
     shuffle_rng: np.random.Generator
@@ -72,17 +75,14 @@ def build(config: Config, data: Dataset | None = None) -> Run:
     net = Network.create(
         config.sizes, config.activations, init=config.init, rng=np.random.default_rng(init_ss)
     )
-    optimizer = SGD(
-        lr=config.lr,
-        momentum=config.effective_momentum,
-        style=config.momentum_style,
-        bias_momentum=config.bias_momentum,
-        nesterov=config.nesterov and config.effective_momentum > 0,
-        weight_decay=config.weight_decay,
-    )
-    schedule = StepDecay(config.lr, config.lr_epoch, config.effective_lr_gamma)
+    optimizer, schedule = build_optimizer(config), build_schedule(config)
     return Run(config, net, optimizer, schedule, get_loss(config.loss), data,
                np.random.default_rng(shuffle_ss))
+
+
+def updates_per_epoch(run: Run) -> int:
+    n = len(run.data.x_train)
+    return math.ceil(n / (run.config.batch_size or n)) if n else 0
 
 
 def epoch_order(run: Run) -> Indices:
@@ -94,10 +94,13 @@ def train_epoch(run: Run, epoch: int, order: Indices) -> None:
     """One pass over the training set in ``order``."""
     net, opt, loss = run.network, run.optimizer, run.loss
     x, y = run.data.x_train, run.data.y_train
-    opt.lr = run.schedule.lr_at(epoch)
+    per_update = run.config.schedule_per == "update"
+    opt.lr = run.schedule.lr_at(epoch * updates_per_epoch(run) if per_update else epoch)
     params = net.parameters
     batch = run.config.batch_size or len(order)
-    for start in range(0, len(order), batch):
+    for j, start in enumerate(range(0, len(order), batch)):
+        if per_update:
+            opt.lr = run.schedule.lr_at(epoch * updates_per_epoch(run) + j)
         idx = order[start : start + batch]
         xb, yb = x[idx], y[idx]
         y_hat = net.forward(xb)

@@ -75,7 +75,7 @@ def adapter() -> Adapter:
         nesterov=s["nesterov"], weight_decay=s["weight_decay"],
     )
     net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
-    optimizer = SGD(lr=config.lr, momentum=config.momentum, style="classic",
+    optimizer = SGD(lr=config.lr, momentum=config.effective_momentum, style="classic",
                     bias_momentum=False, nesterov=config.nesterov,
                     weight_decay=config.weight_decay)
     schedule = StepDecay(config.lr, config.lr_epoch, config.effective_lr_gamma)
@@ -101,7 +101,7 @@ def adapter() -> Adapter:
         train_step=train_step,
         start_epoch=start_epoch,
         lr=config.lr,
-        momentum=config.momentum,
+        momentum=config.effective_momentum,
         momentum_style="classic",
         bias_momentum=False,
         nesterov=config.nesterov,

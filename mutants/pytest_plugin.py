@@ -23,6 +23,8 @@ FIRST = [
     "tests/test_equivalence_forward.py::test_loss_and_its_gradient_equal_at_the_same_output",
     "tests/test_equivalence_schedule.py::test_lr_sequence_equals_steplr_at_every_epoch",
     "tests/test_equivalence_optim.py::test_momentum_trajectories_equal",
+    "tests/test_equivalence_adaptive.py::test_steps_equal_torch_given_the_same_gradients",
+    "tests/test_equivalence_schedule.py::test_torch_schedules_lr_equal_to_the_bit",
     "tests/test_equivalence_schedule.py::test_trajectories_equal_across_decay_boundaries",
     "tests/test_equivalence_train.py::test_per_sample_training_equals_the_torch_loop",
     "tests/test_equivalence_gradients.py::test_relu_at_exactly_zero_matches_torch",

@@ -57,6 +57,7 @@ SUITE = [
     "tests/test_equivalence_forward.py",
     "tests/test_equivalence_gradients.py",
     "tests/test_equivalence_optim.py",
+    "tests/test_equivalence_adaptive.py",
     "tests/test_equivalence_schedule.py",
     "tests/test_equivalence_train.py",
     "tests/test_equivalence_saturation.py",

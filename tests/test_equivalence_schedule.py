@@ -179,3 +179,68 @@ def test_conventions_differ_after_a_decay_by_exactly_the_derived_amount(
         assume(np.max(np.abs(predicted["W0"])) > 100 * tol.rtol * np.max(scales["W0"]))
         assert_matches_reference(gap, predicted, tol=tol, scales=scales,
                                  what=f"{side}: classic minus torch after the decay")
+
+
+@st.composite
+def torch_schedules(draw: st.DrawFn) -> tuple[str, dict]:
+    """A schedule name and its declared fields (some left to the defaults)."""
+    kind = draw(st.sampled_from(("multistep", "exponential", "cosine", "linear")))
+    if kind == "multistep":
+        fields: dict = {"milestones": tuple(draw(st.lists(st.integers(1, 30), min_size=1,
+                                                          max_size=4)))}
+        if draw(st.booleans()):
+            fields["gamma"] = draw(st.floats(0.05, 0.95))
+    elif kind == "exponential":
+        fields = {"gamma": draw(st.floats(0.5, 1.0))}
+    elif kind == "cosine":
+        fields = {"t_max": draw(st.integers(1, 12))}
+        if draw(st.booleans()):
+            fields["eta_min"] = draw(st.sampled_from((0.0, 1e-5)) | st.floats(0.0, 1e-2))
+    else:
+        fields = {k: draw(v) for k, v in (("start_factor", st.floats(0.01, 1.0)),
+                                          ("end_factor", st.floats(0.0, 1.0)),
+                                          ("total_iters", st.integers(1, 10)))
+                  if draw(st.booleans())}
+    return kind, fields
+
+
+@examples(60)
+@given(schedule=torch_schedules(), lr0=st.floats(1e-4, 1.0), steps=st.integers(1, 60))
+def test_torch_schedules_lr_equal_to_the_bit(schedule: tuple[str, dict], lr0: float,
+                                             steps: int) -> None:
+    """MultiStepLR, ExponentialLR, CosineAnnealingLR (past T_max too, where it rises again)
+    and LinearLR built by the twin from the declared Config; handnet's ``lr_at(t)`` equals
+    the lr torch's scheduler sets after t steps *to the bit* (both run torch's recursion in
+    Python floats), and the documented closed form to rounding."""
+    from handnet.choices import build_schedule
+    from handnet.config import Config
+    from reference.twin.schedule import scheduler_from_config
+
+    kind, fields = schedule
+    config = Config(optimizer="adam", lr=lr0, schedule=kind, **fields)
+    handnet = build_schedule(config)
+    param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([param], lr=lr0)
+    sched = scheduler_from_config(opt, config)
+    for t in range(steps):
+        lr = opt.param_groups[0]["lr"]
+        assert handnet.lr_at(t) == lr, (
+            f"{kind} {fields}: lr after {t} steps {handnet.lr_at(t)!r}, torch {lr!r}")
+        closed = closed_form(kind, fields, lr0, t)
+        assert np.isclose(lr, closed, rtol=1e-12, atol=1e-15 * lr0), (kind, t, lr, closed)
+        opt.step()
+        sched.step()
+
+
+def closed_form(kind: str, fields: dict, lr0: float, t: int) -> float:
+    """torch's documented closed forms (its recursion agrees to rounding)."""
+    if kind == "multistep":
+        return lr0 * fields.get("gamma", 0.1) ** sum(m <= t for m in fields["milestones"])
+    if kind == "exponential":
+        return lr0 * fields["gamma"] ** t
+    if kind == "cosine":
+        eta = fields.get("eta_min", 0.0)
+        return eta + (lr0 - eta) * (1 + np.cos(np.pi * t / fields["t_max"])) / 2
+    start, end = fields.get("start_factor", 1 / 3), fields.get("end_factor", 1.0)
+    n = fields.get("total_iters", 5)
+    return lr0 * (start + (end - start) * min(t, n) / n)

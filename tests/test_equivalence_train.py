@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -148,3 +149,29 @@ def test_plain_and_compiled_epochs_interleave(config: Config, pattern: list[bool
         (fast.record_fast if pattern[(len(run.history.lr)) % 8] else record)(run, lr)
 
     check_training(config, epoch_fn, record_fn)
+
+
+@examples(12)
+@given(config=S.configs(max_epochs=4), kind=st.sampled_from(S.ADAPTIVE_KINDS),
+       per=st.sampled_from(("epoch", "update")), data=st.data())
+def test_adaptive_training_with_schedules_equals_the_torch_loop(
+    config: Config, kind: str, per: str, data: st.DataObject
+) -> None:
+    """Adam, AdamW, RMSprop, Adagrad (declared hyper-parameters drawn) with the seed's step
+    decay or torch's schedules, stepped per epoch or per update: the whole loop against the
+    twin's, which is built from the same Config."""
+    spec = data.draw(S.adaptive_specs(kinds=(kind,), max_lr=0.01), label="spec")
+    # eps = 0 divides 0 by 0 on both sides where a gradient is exactly 0 (a dead relu unit):
+    # NaN weights, which torch's bce then refuses; the step tests cover eps = 0.
+    hyper = {k: v for k, v in spec.hyper if not (k == "eps" and v == 0)}
+    schedule = data.draw(st.sampled_from(("step", "cosine", "linear", "multistep")),
+                         label="schedule")
+    fields = {"step": {}, "cosine": {"t_max": 3}, "linear": {"total_iters": 3},
+              "multistep": {"milestones": (1, 2)}}[schedule]
+    config = replace(config, optimizer=kind, bias_momentum=False, nesterov=False, lr=spec.lr,
+                     momentum=hyper.pop("momentum", None), weight_decay=spec.weight_decay,
+                     bias_decay=spec.bias_decay,
+                     schedule=schedule, schedule_per=per,
+                     lr_gamma=config.lr_gamma if schedule == "step" else None,
+                     **hyper, **fields)
+    check_training(config)

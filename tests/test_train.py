@@ -220,7 +220,7 @@ def test_plain_sgd_row_has_no_momentum_and_no_schedule() -> None:
     ("kwargs", "message"),
     [
         ({"dataset": "spiral"}, "unknown dataset 'spiral'"),
-        ({"optimizer": "adam"}, "unknown optimizer 'adam'"),
+        ({"optimizer": "nadam"}, "unknown optimizer 'nadam'"),
         ({"activation": "swish"}, "unknown activation 'swish'"),
         ({"activation": ("sigmoid", "tanh")}, "activation lists 2 names for 4 layers"),
         ({"hidden": (10, 0)}, "hidden sizes must be positive"),

@@ -23,7 +23,7 @@ from handnet import fast
 from handnet.activations import ACTIVATIONS
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
-from handnet.config import OPTIMIZERS, Config
+from handnet.config import OPTIMIZERS, SCHEDULE_PER, SCHEDULES, Config
 from handnet.data import DATASETS
 from handnet.init import INITS
 from handnet.losses import LOSSES
@@ -75,32 +75,85 @@ def register(subparsers: Any) -> None:
                           "squared error, bce = binary cross-entropy on probabilities "
                           f"(seed: {SEED.loss})")
 
-    opt = p.add_argument_group("optimiser")
+    opt = p.add_argument_group(
+        "optimiser", "each optimiser is torch's (handnet/optim/, docs/optimisers.md); an option "
+        "given to an optimiser that does not use it is an error")
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default=SEED.optimizer,
                      help="sgd = no momentum and (unless --lr-gamma) a constant lr, as the "
-                          "seed's plain-SGD row; momentum = SGD with momentum and step decay "
-                          f"(default {SEED.optimizer})")
-    opt.add_argument("--momentum-style", choices=STYLES, default=SEED.momentum_style,
-                     help="classic: U = m*U + lr*g, W -= U (the seed); torch: v = m*v + g, "
-                          f"W -= lr*v (torch.optim.SGD) (default {SEED.momentum_style})")
-    opt.add_argument("--momentum", type=float, default=SEED.momentum, metavar="M",
-                     help=f"momentum in [0, 1), used with --optimizer momentum "
-                          f"(seed: {SEED.momentum})")
-    opt.add_argument("--bias-momentum", action="store_true",
-                     help="give the biases momentum too (the seed does not: plain SGD on biases)")
-    opt.add_argument("--nesterov", action="store_true",
-                     help="Nesterov momentum as torch defines it (seed: off)")
-    opt.add_argument("--weight-decay", type=float, default=SEED.weight_decay, metavar="W",
-                     help=f"L2 weight decay added to the gradient, torch style "
-                          f"(seed: {SEED.weight_decay})")
+                          "seed's plain-SGD row; momentum = SGD with momentum and step decay; "
+                          "adam, adamw, rmsprop, adagrad = torch.optim's, constant lr unless "
+                          f"--schedule (default {SEED.optimizer})")
     opt.add_argument("--lr", type=float, default=SEED.lr, metavar="X",
                      help=f"initial learning rate (seed: {SEED.lr})")
-    opt.add_argument("--lr-epoch", type=int, default=SEED.lr_epoch, metavar="E",
-                     help=f"decay the lr every E epochs, 0 = never (seed: {SEED.lr_epoch})")
-    opt.add_argument("--lr-gamma", type=float, default=SEED.lr_gamma, metavar="G",
-                     help="lr *= 1 - G at each decay, so lr during epoch e is "
-                          "lr * (1 - G) ** (e // E) (default: 0.5 with momentum, the seed; "
-                          "0, a constant lr, with sgd)")
+    opt.add_argument("--weight-decay", type=float, default=SEED.weight_decay, metavar="W",
+                     help="L2 weight decay added to the gradient (adamw: decoupled, "
+                          f"p *= 1 - lr * W) (seed: {SEED.weight_decay}; note torch's AdamW "
+                          "defaults to 0.01, handnet to 0 for every optimiser)")
+    opt.add_argument("--no-bias-decay", dest="bias_decay", action="store_false",
+                     help="no weight decay on the biases (torch: a second parameter group)")
+    opt.add_argument("--momentum", type=float, default=None, metavar="M",
+                     help="momentum in [0, 1) for --optimizer momentum (seed: 0.9) or rmsprop "
+                          "(default 0)")
+    opt.add_argument("--momentum-style", choices=STYLES, default=SEED.momentum_style,
+                     help="SGD momentum: classic: U = m*U + lr*g, W -= U (the seed); torch: "
+                          f"v = m*v + g, W -= lr*v (torch.optim.SGD) (default "
+                          f"{SEED.momentum_style})")
+    opt.add_argument("--bias-momentum", action="store_true",
+                     help="SGD: give the biases momentum too (the seed does not: plain SGD on "
+                          "biases)")
+    opt.add_argument("--nesterov", action="store_true",
+                     help="SGD: Nesterov momentum as torch defines it (seed: off)")
+    opt.add_argument("--betas", type=float, nargs=2, default=None, metavar=("B1", "B2"),
+                     help="adam, adamw: moment decay rates (default 0.9 0.999)")
+    opt.add_argument("--eps", type=float, default=None, metavar="E",
+                     help="adam, adamw, rmsprop: added to the denominator's square root "
+                          "(default 1e-8); adagrad: likewise (default 1e-10)")
+    opt.add_argument("--amsgrad", action="store_true",
+                     help="adam, adamw: divide by the running maximum of the second moment")
+    opt.add_argument("--alpha", type=float, default=None, metavar="A",
+                     help="rmsprop: weight of the old square average (default 0.99)")
+    opt.add_argument("--centered", action="store_true",
+                     help="rmsprop: divide by the gradient's estimated standard deviation")
+    opt.add_argument("--lr-decay", type=float, default=None, metavar="D",
+                     help="adagrad: lr / (1 + (t - 1) * D) at step t (default 0)")
+    opt.add_argument("--initial-accumulator-value", type=float, default=None, metavar="V",
+                     help="adagrad: the sum of squared gradients starts at V (default 0)")
+
+    sched = p.add_argument_group(
+        "schedule", "lr schedules are torch.optim.lr_scheduler's, to the bit; an option given "
+        "to a schedule that does not use it is an error")
+    sched.add_argument("--schedule", choices=SCHEDULES, default=SEED.schedule,
+                       help="step = the seed's (StepLR via --lr-epoch, --lr-gamma); constant; "
+                            "multistep (MultiStepLR: --milestones, --gamma); exponential "
+                            "(ExponentialLR: --gamma); cosine (CosineAnnealingLR: --t-max, "
+                            "--eta-min); linear (LinearLR, a warm-up: --start-factor, "
+                            f"--end-factor, --total-iters) (default {SEED.schedule})")
+    sched.add_argument("--schedule-per", choices=SCHEDULE_PER, default=SEED.schedule_per,
+                       help="step the schedule after every epoch (the seed) or every update; "
+                            "its step counts (--lr-epoch, --milestones, --t-max, "
+                            f"--total-iters) count the same unit (default {SEED.schedule_per})")
+    sched.add_argument("--lr-epoch", type=int, default=SEED.lr_epoch, metavar="E",
+                       help=f"step: decay the lr every E steps, 0 = never (seed: {SEED.lr_epoch})")
+    sched.add_argument("--lr-gamma", type=float, default=SEED.lr_gamma, metavar="G",
+                       help="step: lr *= 1 - G at each decay, so lr during epoch e is "
+                            "lr * (1 - G) ** (e // E) (default: 0.5 with momentum, the seed; "
+                            "0, a constant lr, otherwise)")
+    sched.add_argument("--milestones", type=int, nargs="+", default=(), metavar="T",
+                       help="multistep: the steps at which lr *= gamma")
+    sched.add_argument("--gamma", type=float, default=None, metavar="G",
+                       help="multistep (default 0.1), exponential (required): the factor, "
+                            "torch's meaning (lr *= G)")
+    sched.add_argument("--t-max", type=int, default=None, metavar="T",
+                       help="cosine (required): steps from lr down to --eta-min")
+    sched.add_argument("--eta-min", type=float, default=None, metavar="X",
+                       help="cosine: the lowest lr (default 0)")
+    sched.add_argument("--start-factor", type=float, default=None, metavar="F",
+                       help="linear: lr * F at the start (default 1/3)")
+    sched.add_argument("--end-factor", type=float, default=None, metavar="F",
+                       help="linear: lr * F after --total-iters steps (default 1)")
+    sched.add_argument("--total-iters", type=int, default=None, metavar="N",
+                       help="linear: steps of the ramp (default 5)")
+
     opt.add_argument("--epochs", type=int, default=SEED.epochs, metavar="N",
                      help=f"passes over the training set (seed: {SEED.epochs})")
     opt.add_argument("--batch-size", type=int, default=SEED.batch_size, metavar="B",
@@ -187,7 +240,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
         raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
     if not _finite("--lr", args.lr) > 0:
         raise UsageError(f"--lr must be positive, got {args.lr}")
-    _finite("--momentum", args.momentum)
+    for flag in ("momentum", "eps", "alpha", "lr_decay", "initial_accumulator_value", "gamma",
+                 "eta_min", "start_factor", "end_factor"):
+        if getattr(args, flag) is not None:
+            _finite("--" + flag.replace("_", "-"), getattr(args, flag))
+    for beta in args.betas or ():
+        _finite("--betas", beta)
     _finite("--weight-decay", args.weight_decay)
     if args.weight_decay < 0:
         raise UsageError(f"--weight-decay must be >= 0, got {args.weight_decay}")
@@ -217,9 +275,26 @@ def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
         bias_momentum=args.bias_momentum,
         nesterov=args.nesterov,
         weight_decay=args.weight_decay,
+        bias_decay=args.bias_decay,
+        betas=tuple(args.betas) if args.betas else None,
+        eps=args.eps,
+        amsgrad=args.amsgrad,
+        alpha=args.alpha,
+        centered=args.centered,
+        lr_decay=args.lr_decay,
+        initial_accumulator_value=args.initial_accumulator_value,
         lr=args.lr,
+        schedule=args.schedule,
+        schedule_per=args.schedule_per,
         lr_epoch=args.lr_epoch,
         lr_gamma=args.lr_gamma,
+        milestones=tuple(args.milestones),
+        gamma=args.gamma,
+        t_max=args.t_max,
+        eta_min=args.eta_min,
+        start_factor=args.start_factor,
+        end_factor=args.end_factor,
+        total_iters=args.total_iters,
         epochs=args.epochs,
         batch_size=args.batch_size,
         hidden=hidden,
@@ -395,7 +470,8 @@ def _engine(choice: str, run: Run) -> str:
     usable = fast.available() and fast.supports(run)
     if choice == "compiled" and not usable:
         why = fast.why_unavailable() or ("it trains float64 networks with the built-in "
-                                         "activations and losses only")
+                                         "activations and losses, by SGD with the lr set per "
+                                         "epoch, only")
         raise UsageError(f"--engine compiled: the compiled path cannot train this run ({why})")
     if choice == "auto":
         return "compiled" if usable else "plain"

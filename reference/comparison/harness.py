@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from handnet.losses import get_loss
 from handnet.network import Network
-from handnet.optim import SGD
+from handnet.optim import SGD, Optimizer
 from handnet.schedule import StepDecay
 from reference.comparison.stability import (
     check_amplification,
@@ -75,7 +75,8 @@ def twin_loss_gradients(model: TwinNet, x: Array, y: Array, loss: str) -> dict[s
     return {**handnet_gradients(model), "x": xt.grad.numpy()}
 
 
-def handnet_step(net: Network, opt: SGD, x: Array, y: Array, loss: str) -> dict[str, Array]:
+def handnet_step(net: Network, opt: Optimizer, x: Array, y: Array, loss: str
+                 ) -> dict[str, Array]:
     """One training step (gradients, then the update); the parameters after it (copies)."""
     y_hat = net.forward(x)
     grads, _ = net.backward(get_loss(loss).gradient(y_hat, y))

@@ -12,6 +12,7 @@ sizes, depth, batch and seeds rather than thousands of floats.
 * :func:`problems`: a network, a loss, a batch (1-128) of inputs whose magnitude reaches 1e3
   (sigmoid saturates), labels and a random upstream gradient.
 * :func:`training_cases`: a problem and an optimiser in the stable regime (multi-step tests).
+* :func:`adaptive_specs`: Adam, AdamW, RMSprop, Adagrad with defaults or drawn hyper-parameters.
 * :func:`configs`: small ``handnet.Config`` runs (data set, layers, optimiser, schedule, batch).
 """
 
@@ -29,7 +30,7 @@ from handnet.config import Config
 from handnet.data import DATASETS
 from handnet.losses import LOSSES
 from handnet.network import Network
-from handnet.optim import SGD, STYLES
+from handnet.optim import SGD, STYLES, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from handnet.schedule import StepDecay
 
 Array = NDArray[np.floating]
@@ -281,9 +282,9 @@ def configs(
         dataset=draw(st.sampled_from(DATASETS)),
         optimizer=optimizer,
         momentum_style=draw(st.sampled_from(STYLES)),
-        momentum=draw(st.sampled_from((0.5, 0.9))),
-        bias_momentum=draw(st.booleans()),
-        nesterov=draw(st.booleans()),
+        momentum=draw(st.sampled_from((0.5, 0.9))) if optimizer == "momentum" else None,
+        bias_momentum=optimizer == "momentum" and draw(st.booleans()),
+        nesterov=optimizer == "momentum" and draw(st.booleans()),
         weight_decay=draw(st.sampled_from((0.0, 1e-3))),
         lr=lr,
         lr_epoch=draw(st.integers(1, 3)),
@@ -299,3 +300,51 @@ def configs(
         n_train=n_train,
         n_test=draw(st.integers(4, max_n)),
     )
+
+
+@dataclass(frozen=True)
+class AdaptiveSpec:
+    """A declared adaptive optimiser: its name, lr, weight decay, groups and the
+    hyper-parameters given (``hyper``: (name, value) pairs; the rest are the defaults)."""
+
+    kind: str
+    lr: float
+    weight_decay: float = 0.0
+    bias_decay: bool = True
+    hyper: tuple[tuple[str, Any], ...] = ()
+
+    def build(self) -> Optimizer:
+        """handnet's optimiser for this declaration."""
+        cls = {"adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}[self.kind]
+        return cls(lr=self.lr, weight_decay=self.weight_decay,
+                   bias_decay=self.bias_decay, **dict(self.hyper))
+
+
+ADAPTIVE_KINDS: tuple[str, ...] = ("adam", "adamw", "rmsprop", "adagrad")
+
+
+@st.composite
+def adaptive_specs(draw: st.DrawFn, kinds: tuple[str, ...] = ADAPTIVE_KINDS,
+                   max_lr: float = 0.05) -> AdaptiveSpec:
+    """An adaptive optimiser with each hyper-parameter either left to its default or drawn:
+    betas (down to 0.3, 0.5: lerp's other branch), eps from 0 to 1e-3 (eps-dominated steps),
+    amsgrad; alpha, centered, momentum; lr_decay, initial_accumulator_value."""
+    kind = draw(st.sampled_from(kinds))
+    maybe = {
+        "betas": st.tuples(st.sampled_from((0.9, 0.3)) | st.floats(0.0, 0.99),
+                           st.sampled_from((0.999, 0.5)) | st.floats(0.0, 0.9999)),
+        "eps": st.sampled_from((0.0, 1e-8, 1e-6, 1e-3)),
+        "amsgrad": st.booleans(),
+        "alpha": st.sampled_from((0.99, 0.9, 0.5)),
+        "centered": st.booleans(),
+        "momentum": st.sampled_from((0.0, 0.5, 0.9)),
+        "lr_decay": st.sampled_from((0.0, 0.01, 0.5)),
+        "initial_accumulator_value": st.sampled_from((0.0, 0.1, 1.0)),
+    }
+    names = {"adam": ("betas", "eps", "amsgrad"), "adamw": ("betas", "eps", "amsgrad"),
+             "rmsprop": ("alpha", "eps", "centered", "momentum"),
+             "adagrad": ("lr_decay", "initial_accumulator_value", "eps")}[kind]
+    hyper = tuple((n, draw(maybe[n], label=n)) for n in names if draw(st.booleans()))
+    return AdaptiveSpec(kind=kind, lr=draw(st.floats(1e-4, max_lr)),
+                        weight_decay=draw(st.sampled_from((0.0, 0.01, 0.1))),
+                        bias_decay=draw(st.booleans()), hyper=hyper)

@@ -26,6 +26,7 @@ import numpy as np
 
 from handnet import fast as handnet_fast
 from handnet.config import Config
+from handnet.optim import SGD
 from handnet.train import Indices, Run, accuracy, build, epoch_order, predict, record, train_epoch
 from reference.comparison.compare import Record, compare
 from reference.comparison.tolerance import tolerance
@@ -75,6 +76,8 @@ def checkpoints_for(epochs: int, given: Iterable[int] | None, every: int) -> lis
 def _check_epoch(run: Run, twin: TwinRun, epoch: int, steps: int) -> dict[str, Any]:
     tol = tolerance(run.network.dtype, steps)
     weights = compare(run.network.parameters, handnet_parameters(twin.model), tol)
+    if not isinstance(run.optimizer, SGD):
+        raise ValueError("resynchronised runs compare SGD's momentum buffers: SGD runs only")
     buffers = compare(run.optimizer.buffers, twin_buffers(twin.optimizer, twin.model), tol)
     w_rel, w_name = _worst(weights)
     b_rel, b_name = _worst(buffers) if buffers else (0.0, "")

@@ -19,8 +19,10 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from handnet.config import Config
 from handnet.names import is_bias
 from handnet.optim import SGD, STYLES
+from reference.twin.adaptive import HYPER, make_adaptive
 from reference.twin.network import TwinNet, to_handnet_layout, to_torch_layout
 
 
@@ -96,6 +98,7 @@ def make_optimizer(
     bias_momentum: bool = True,
     nesterov: bool = False,
     weight_decay: float = 0.0,
+    bias_decay: bool = True,
 ) -> torch.optim.Optimizer:
     """The twin's optimiser for the same arguments as ``handnet.optim.SGD``."""
     if style not in STYLES:
@@ -108,7 +111,8 @@ def make_optimizer(
         {"params": [p for n, p in named.items() if not is_bias(n)],
          "momentum": momentum, "nesterov": nesterov},
         {"params": [p for n, p in named.items() if is_bias(n)],
-         "momentum": bias_m, "nesterov": nesterov and bias_m > 0},
+         "momentum": bias_m, "nesterov": nesterov and bias_m > 0,
+         "weight_decay": weight_decay if bias_decay else 0.0},
     ]
     if style == "torch":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov,
@@ -120,7 +124,24 @@ def make_optimizer(
 def optimizer_like(model: TwinNet, opt: SGD) -> torch.optim.Optimizer:
     """The twin's optimiser configured like handnet's ``opt`` (fresh momentum buffers)."""
     return make_optimizer(model, opt.lr, opt.momentum, opt.style, opt.bias_momentum,
-                          opt.nesterov, opt.weight_decay)
+                          opt.nesterov, opt.weight_decay, opt.bias_decay)
+
+
+def optimizer_from_config(model: TwinNet, config: Config) -> torch.optim.Optimizer:
+    """The twin's optimiser read from the *declared* configuration (issue 16: never from the
+    optimiser handnet built from it, whose mistakes the twin would otherwise copy).
+
+    ``sgd``/``momentum``: ``torch.optim.SGD`` or ClassicSGD (``optimizer="sgd"`` is momentum 0,
+    ``"momentum"`` uses ``config.momentum``, 0.9 when not given: the seed's); the adaptive ones:
+    :func:`reference.twin.adaptive.make_adaptive` with the hyper-parameters the config gives.
+    """
+    c = config
+    if c.optimizer in ("sgd", "momentum"):
+        m = 0.0 if c.optimizer == "sgd" else (0.9 if c.momentum is None else c.momentum)
+        return make_optimizer(model, c.lr, m, c.momentum_style, c.bias_momentum,
+                              c.nesterov and m > 0, c.weight_decay, c.bias_decay)
+    hyper = {k: getattr(c, k) for k in HYPER[c.optimizer]}
+    return make_adaptive(model, c.optimizer, c.lr, c.weight_decay, c.bias_decay, **hyper)
 
 
 def load_buffers(opt: torch.optim.Optimizer, model: TwinNet,

@@ -1,4 +1,5 @@
-"""The twin's learning-rate schedule: ``torch.optim.lr_scheduler.StepLR``.
+"""The twin's learning-rate schedules: ``torch.optim.lr_scheduler``'s own, built from the
+declared configuration (:func:`scheduler_from_config`); the seed's step decay is ``StepLR``.
 
 handnet's ``StepDecay`` uses ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)`` during epoch ``e``; that
 is ``StepLR(step_size=lr_epoch, gamma=1 - lr_gamma)`` stepped once after each epoch's optimiser
@@ -10,8 +11,12 @@ repeated multiplication ``StepDecay.lr_at`` performs.  A constant lr (``lr_gamma
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import torch
 
+from handnet.config import Config
 from handnet.schedule import StepDecay
 
 
@@ -63,3 +68,38 @@ def scheduler_at(
     gamma = 1.0 if constant else 1.0 - schedule.lr_gamma
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma,
                                            last_epoch=epoch - 1)
+
+
+def scheduler_from_config(optimizer: torch.optim.Optimizer, config: Config,
+                          steps_done: int = 0) -> torch.optim.lr_scheduler.LRScheduler:
+    """torch's scheduler for the *declared* schedule (never handnet's object), as it stands
+    after ``steps_done`` scheduler steps (epochs or updates, ``config.schedule_per``).
+
+    step: StepLR(lr_epoch, 1 - lr_gamma) (:func:`scheduler_at`); constant: StepLR with gamma 1;
+    multistep: MultiStepLR; exponential: ExponentialLR; cosine: CosineAnnealingLR; linear:
+    LinearLR -- each given only the fields the config sets (torch's defaults for the rest) and
+    advanced by replaying ``steps_done`` steps (``lr`` is then torch's own recursion's value).
+    """
+    c, lrs = config, torch.optim.lr_scheduler
+    if c.schedule in ("step", "constant"):
+        lr_epoch, gamma = (c.lr_epoch, c.effective_lr_gamma) if c.schedule == "step" else (0, 0.0)
+        return scheduler_at(optimizer, StepDecay(c.lr, lr_epoch, gamma), steps_done)
+    given: dict[str, Any] = {k: v for k, v in (("gamma", c.gamma), ("eta_min", c.eta_min),
+                               ("start_factor", c.start_factor), ("end_factor", c.end_factor),
+                               ("total_iters", c.total_iters)) if v is not None}
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    if c.schedule == "multistep":
+        scheduler = lrs.MultiStepLR(optimizer, list(c.milestones), **given)
+    elif c.schedule == "exponential":
+        scheduler = lrs.ExponentialLR(optimizer, **given)
+    elif c.schedule == "cosine":
+        scheduler = lrs.CosineAnnealingLR(optimizer, T_max=int(c.t_max or 0), **given)
+    elif c.schedule == "linear":
+        scheduler = lrs.LinearLR(optimizer, **given)
+    else:
+        raise ValueError(f"unknown schedule {c.schedule!r}")
+    with warnings.catch_warnings():  # replaying steps without optimiser steps is intended
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(steps_done):
+            scheduler.step()
+    return scheduler

@@ -14,6 +14,7 @@ so the lr during epoch ``e`` is ``lr0 * gamma ** (e // step_size)``, handnet's `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,10 +23,11 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.train import History, Indices, Run
+from reference.twin.adaptive import load_state
 from reference.twin.losses import bce_denominator, get_torch_loss, per_sample
 from reference.twin.network import TwinNet, to_torch
-from reference.twin.optim import load_buffers, optimizer_like
-from reference.twin.schedule import current_lr, scheduler_at
+from reference.twin.optim import load_buffers, optimizer_from_config
+from reference.twin.schedule import current_lr, scheduler_from_config
 
 Array = NDArray[np.floating]
 
@@ -41,6 +43,8 @@ class TwinRun:
     x_train: torch.Tensor
     y_train: torch.Tensor
     batch_size: int  # 0 means full batch
+    per_update: bool = False  # the scheduler steps after every update (else every epoch)
+    last_lr: float | None = None  # the lr the latest update used
     history: History = field(default_factory=History)
     # bce only: the smallest p * (1 - p) any step's loss saw
     # (reference.twin.losses.bce_denominator).
@@ -49,7 +53,7 @@ class TwinRun:
 
 def build_twin(run: Run) -> TwinRun:
     """The twin of a handnet ``run`` that has not trained yet: same weights, optimiser, schedule."""
-    if run.history.loss or run.optimizer.buffers:
+    if run.history.loss or _optimizer_state(run):
         raise ValueError("the twin must be built before the run's first epoch")
     return twin_from_state(run, 0)
 
@@ -57,10 +61,12 @@ def build_twin(run: Run) -> TwinRun:
 def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
     """The twin of ``run`` as it stands at the start of epoch ``epoch`` (mid-run allowed).
 
-    The twin gets copies of the network's weights, the optimiser's momentum buffers
-    (``run.optimizer.buffers``: classic or torch convention, none for parameters stepped without
-    momentum) and a StepLR resumed at ``epoch`` (:func:`reference.twin.schedule.scheduler_at`), so
-    the lr it uses during ``epoch`` is ``run.schedule.lr_at(epoch)``.  Trained from there over the
+    The optimiser and the schedule are built from ``run.config``, the declaration, never from
+    ``run.optimizer``/``run.schedule`` (issue 16: a twin built from the object under test copies
+    its bugs).  The twin gets copies of the network's weights and of the optimiser's *state*
+    (SGD's momentum buffers, classic or torch convention; the adaptive optimisers' moments and
+    step counts) and the declared scheduler advanced to ``epoch``
+    (:func:`reference.twin.schedule.scheduler_from_config`).  Trained from there over the
     same orders it takes the same steps as a twin that had trained alongside from epoch 0.
 
     ``epoch`` defaults to the number of epochs the run has recorded (``len(run.history.loss)``);
@@ -72,21 +78,33 @@ def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
     if epoch != done:
         raise ValueError(f"the run has recorded {done} epochs, so its state is the start of "
                          f"epoch {done}, not {epoch}")
-    if epoch == 0 and run.optimizer.buffers:
-        raise ValueError("the run has momentum buffers but no recorded epoch")
+    if epoch == 0 and _optimizer_state(run):
+        raise ValueError("the run has optimiser state but no recorded epoch")
     model = to_torch(run.network)
-    opt = optimizer_like(model, run.optimizer)
-    load_buffers(opt, model, run.optimizer.buffers)
+    opt = optimizer_from_config(model, run.config)
+    if hasattr(run.optimizer, "buffers"):
+        load_buffers(opt, model, run.optimizer.buffers)
+    else:
+        load_state(opt, model, run.optimizer.state)
     dtype = model.dtype
+    per_update = run.config.schedule_per == "update"
+    n = len(run.data.x_train)
+    steps = epoch * math.ceil(n / (run.config.batch_size or n)) if per_update else epoch
     return TwinRun(
         model=model,
         optimizer=opt,
-        scheduler=scheduler_at(opt, run.schedule, epoch),
+        scheduler=scheduler_from_config(opt, run.config, steps),
         loss=run.loss.name,
         x_train=torch.as_tensor(run.data.x_train, dtype=dtype),
         y_train=torch.as_tensor(run.data.y_train, dtype=dtype),
         batch_size=run.config.batch_size,
+        per_update=per_update,
     )
+
+
+def _optimizer_state(run: Run) -> bool:
+    """Whether handnet's optimiser holds state (momentum buffers, moments) yet."""
+    return bool(getattr(run.optimizer, "buffers", None) or getattr(run.optimizer, "state", None))
 
 
 def train_epoch(twin: TwinRun, order: Indices) -> None:
@@ -101,7 +119,10 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
         if twin.loss == "bce":
             twin.min_bce_denominator = min(twin.min_bce_denominator, bce_denominator(y_hat))
         loss_fn(y_hat, twin.y_train[idx]).backward()
+        twin.last_lr = current_lr(twin.optimizer)
         twin.optimizer.step()
+        if twin.per_update:
+            twin.scheduler.step()  # after the update, as torch documents
 
 
 def record(twin: TwinRun) -> None:
@@ -112,14 +133,17 @@ def record(twin: TwinRun) -> None:
         twin.history.train_accuracy.append(
             float(((y_hat > 0.5) == (twin.y_train > 0.5)).double().mean())
         )
-    twin.history.lr.append(current_lr(twin.optimizer))
+    lr = twin.last_lr if twin.per_update and twin.last_lr is not None else None
+    twin.history.lr.append(current_lr(twin.optimizer) if lr is None else lr)
 
 
 def run_epoch(twin: TwinRun, order: Indices) -> None:
-    """Train one epoch, record it, then step the scheduler (torch's documented order)."""
+    """Train one epoch, record it, then step the scheduler (torch's documented order; with
+    ``per_update`` it has stepped after every update instead)."""
     train_epoch(twin, order)
     record(twin)
-    twin.scheduler.step()
+    if not twin.per_update:
+        twin.scheduler.step()
 
 
 def train(twin: TwinRun, orders: Iterable[Indices]) -> History:

@@ -1,4 +1,4 @@
-"""SGD with momentum in both conventions; it only applies gradients it is given.
+"""SGD with momentum in both conventions (``torch.optim.SGD`` and the seed's classic rule).
 
 With ``g`` the gradient (plus ``weight_decay * p`` when weight decay is on), ``m`` the momentum
 and ``lr`` the current learning rate, per parameter ``p`` with buffer ``u``:
@@ -15,7 +15,9 @@ and ``lr`` the current learning rate, per parameter ``p`` with buffer ``u``:
 
 The two agree while ``lr`` is constant; after ``lr`` changes the classic buffer still carries
 velocity scaled by the old ``lr``.  With ``bias_momentum=False`` (the seed) parameters named
-``b*`` get plain SGD, ``p -= lr * g``.  ``momentum=0`` is plain SGD for every parameter.
+``b*`` get plain SGD, ``p -= lr * g``.  ``momentum=0`` is plain SGD for every parameter.  With
+``bias_decay=False`` the biases get no weight decay (torch: a second parameter group with
+``weight_decay=0``).
 
 **Mixed precision, as torch does it** (``torch.optim.SGD`` with a parameter's ``grad_dtype`` set,
 e.g. float32 parameters with float64 gradients, which handnet produces when a float32 network
@@ -33,21 +35,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from numpy.typing import NDArray
 
-from handnet.names import is_bias
-
-Array = NDArray[np.floating]
+from handnet.optim.common import Array, check_gradients, check_lr_and_decay, is_bias, times
 
 STYLES = ("classic", "torch")
-
-
-def _times(c: float, a: Array, into: Array) -> Array:
-    """``c * a`` in the dtype ``a`` and ``into`` promote to (NumPy alone would round ``c * a``
-    to ``a``'s dtype first: float32 for a float32 ``a`` even when it is added to float64)."""
-    if a.dtype == into.dtype:
-        return c * a
-    return np.multiply(a, c, dtype=np.result_type(a, into))
 
 
 class SGD:
@@ -59,27 +50,30 @@ class SGD:
         bias_momentum: bool = True,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        bias_decay: bool = True,
     ) -> None:
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        check_lr_and_decay(lr, weight_decay)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if style not in STYLES:
             raise ValueError(f"unknown momentum style {style!r}; choose classic or torch")
         if nesterov and momentum == 0:
             raise ValueError("nesterov needs a positive momentum")
-        if not weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
         self.lr = float(lr)
         self.momentum = float(momentum)
         self.style = style
         self.bias_momentum = bias_momentum
         self.nesterov = nesterov
         self.weight_decay = float(weight_decay)
+        self.bias_decay = bias_decay
         self.buffers: dict[str, Array] = {}
 
     def uses_momentum(self, name: str) -> bool:
         return self.momentum > 0 and (self.bias_momentum or not is_bias(name))
+
+    def decay_of(self, name: str) -> float:
+        """The weight decay of ``name``'s group (0 for biases with ``bias_decay=False``)."""
+        return self.weight_decay if self.bias_decay or not is_bias(name) else 0.0
 
     def step(self, parameters: Mapping[str, Array], gradients: Mapping[str, Array]) -> None:
         """Update every array in ``parameters`` in place from ``gradients`` (same names).
@@ -87,12 +81,7 @@ class SGD:
         Every gradient is checked (present, same shape) before anything is changed, so a bad
         call raises ``ValueError`` and leaves the parameters as they were.
         """
-        for name, p in parameters.items():
-            g = gradients.get(name)
-            if g is None:
-                raise ValueError(f"no gradient for {name}")
-            if g.shape != p.shape:
-                raise ValueError(f"gradient for {name} has shape {g.shape}, parameter {p.shape}")
+        check_gradients(parameters, gradients)
         lr, m = self.lr, self.momentum
         for name, param in parameters.items():
             g = gradients[name]
@@ -100,11 +89,12 @@ class SGD:
             # adds ``weight_decay * p`` in the promoted dtype, NumPy would round it to p's);
             # the decay line stays as mutants/catalogue.toml's weight-decay-decoupled quotes it.
             p = param if g.dtype == param.dtype else param.astype(np.result_type(g, param))
-            if self.weight_decay:
-                g = g + self.weight_decay * p
+            wd = self.decay_of(name)
+            if wd:
+                g = g + wd * p
             p = param
             if not self.uses_momentum(name):
-                p -= _times(lr, g, p)
+                p -= times(lr, g, p)
                 continue
             # The buffer is created on the first step (in g's dtype, as torch's clone of the
             # gradient), then updated in place (keeping its own dtype).
@@ -116,11 +106,11 @@ class SGD:
                 else:
                     u *= m
                     u += g
-                p -= _times(lr, g + _times(m, u, g), p) if self.nesterov else _times(lr, u, p)
+                p -= times(lr, g + times(m, u, g), p) if self.nesterov else times(lr, u, p)
             else:
                 if u is None:
                     u = self.buffers[name] = lr * g
                 else:
                     u *= m
-                    u += _times(lr, g, u)
+                    u += times(lr, g, u)
                 p -= lr * g + m * u if self.nesterov else u
