@@ -114,12 +114,12 @@ def _problem(net: Path, findings: dict[str, Any] | None, log: str,
                                     "under if __name__ == '__main__':")
     if findings.get("network") is None:
         tried = findings.get("candidates") or []
-        why = "; ".join(findings.get("notes", [])[:4])
+        why = "; ".join(findings.get("notes", [])[:6])
         return Verdict.ADAPTER_ERROR, (
             f"no network found in {net}: "
-            + (f"tried {', '.join(tried)}" + (f" ({why})" if why else "")
-               if tried else "it defines no class with float arrays and holds no 2-D float "
-               "array at module level")
+            + (f"tried {', '.join(tried)}" if tried else "no class it defines could be built, "
+               "and it holds no 2-D float array at module level")
+            + (f" ({why})" if why else "")
             + "; an adapter has to be written by hand (docs/check.md)")
     return None
 

@@ -62,13 +62,19 @@ class Found:
     score: tuple[int, ...] = (0,)
 
 
-def candidates(module: ModuleType) -> list[Candidate]:
+def candidates(module: ModuleType, notes: list[str]) -> list[Candidate]:
+    """Every way the file offers to get a network; classes whose constructor arguments cannot
+    be guessed from their names are named in ``notes``."""
     out: list[Candidate] = []
     for name, value in vars(module).items():
         if isinstance(value, type) and value.__module__ == module.__name__:
             args = calls.constructor_arguments(value)
             if args is not None:
                 out.append(Candidate("class", name, _constructor(value, args), args))
+            else:
+                req = [a for a in calls.required_positional(value) or [] if a != "self"]
+                notes.append(f"class {name}: cannot guess constructor argument(s) "
+                             f"{', '.join(req)}")
     for name, value in vars(module).items():
         if not name.startswith("_") and type(value).__module__ == module.__name__ and \
                 not isinstance(value, type):
@@ -153,7 +159,11 @@ def probe_forward(cand: Candidate, found: Found) -> dict[str, Any] | None:
                     widths.append(d)
     rng = np.random.default_rng(2)
     best: dict[str, Any] | None = None
-    for fname, fn in calls.functions(net, _names(net), 1, calls.FORWARD_NAMES):
+    tried = calls.functions(net, _names(net), 1, calls.FORWARD_NAMES)
+    if not tried:
+        found.notes.append(f"{cand.kind} {cand.name}: no function taking one argument x (a "
+                           "forward)")
+    for fname, fn in tried:
         for n_in in widths:
             for layout in ("rows", "columns"):
                 x = rng.standard_normal((batch, n_in))
@@ -177,6 +187,9 @@ def probe_forward(cand: Candidate, found: Found) -> dict[str, Any] | None:
                     return found_here
                 if best is None or m.error < best["match"].error:
                     best = found_here
+    if tried and best is None:
+        found.notes.append(f"{cand.kind} {cand.name}: no output of "
+                           f"{', '.join(n for n, _ in tried[:4])} was reproduced by its arrays")
     return best
 
 
@@ -361,7 +374,8 @@ def probe(path: str) -> dict[str, Any]:
     except OSError:
         printed = 0
     results: list[Found] = []
-    for cand in candidates(module):
+    skipped: list[str] = []
+    for cand in candidates(module, skipped):
         found = Found(cand)
         try:
             examine(cand, found)
@@ -371,7 +385,7 @@ def probe(path: str) -> dict[str, Any]:
             found.notes.append(f"{cand.name}: {type(exc).__name__}: {exc}"[:300])
         results.append(found)
     usable = [f for f in results if f.result]
-    notes = [n for f in results for n in f.notes]
+    notes = [n for f in results for n in f.notes] + skipped
     if not usable:
         return {"import_seconds": seconds, "import_output_bytes": printed, "network": None,
                 "notes": notes,
