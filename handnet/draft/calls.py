@@ -31,16 +31,16 @@ EPOCH_NAMES = ("epochs", "epoch", "iterations", "iters", "n_iter", "n_epochs", "
 
 # Constructor arguments filled by name: (words in the parameter name, value).
 SIZES = (3, 5, 2)
-CTOR_RULES: tuple[tuple[tuple[str, ...], Any], ...] = (
-    (("sizes", "layers", "layer_sizes", "dims", "shape", "architecture", "topology"),
-     list(SIZES)),
-    (("input", "inp", "n_in", "nin", "in_dim", "in_features", "features"), SIZES[0]),
-    (("hidden", "hid", "n_h"), SIZES[1]),
-    (("output", "out", "n_out", "nout", "classes"), SIZES[2]),
+CTOR_RULES: tuple[tuple[tuple[str, ...], Any], ...] = (  # the first rule that fits wins
     (LR_NAMES, 0.1),
     (("momentum", "mu"), 0.9),
     (EPOCH_NAMES, 1),
     (("seed", "random_state"), 0),
+    (("sizes", "layers", "layer_sizes", "dims", "shape", "architecture", "topology"),
+     list(SIZES)),
+    (("input", "inp", "n_in", "n_x", "in_dim", "in_features", "features"), SIZES[0]),
+    (("hidden", "hid", "n_h"), SIZES[1]),
+    (("output", "out", "n_out", "n_y", "classes"), SIZES[2]),
 )
 
 
