@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ["train", "demo", "check", "reproduce", "bench"]
+COMMANDS = ["train", "demo", "check", "adapter", "reproduce", "bench"]
 
 
 class UsageError(ValueError):

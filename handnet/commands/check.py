@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any, NoReturn
 
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
+from handnet.process import kill_group
 from handnet.verdict import Verdict, error_object
 
 DEFAULT_TIMEOUT = 120.0
@@ -140,12 +140,12 @@ def _run_worker(opts: CheckOptions) -> tuple[str, int, str, dict[str, Any]]:
         try:
             code = proc.wait(timeout=opts.timeout + min(GRACE, opts.timeout))
         except subprocess.TimeoutExpired:
-            _kill(proc)
+            kill_group(proc)
             return _error(Verdict.USER_ERROR, opts, f"the check did not finish within "
                           f"{opts.timeout:g} s (--timeout) and was stopped: the user's code "
                           "hangs (an endless loop that catches every exception?)")
         except BaseException:
-            _kill(proc)
+            kill_group(proc)
             raise
         if result.is_file():
             d = json.loads(result.read_text())
@@ -164,10 +164,3 @@ def _error(verdict: Verdict, opts: CheckOptions, message: str) -> tuple[str, int
     return verdict.label, verdict.exit_code, message, error_object(verdict, opts.adapter,
                                                                    message)
 
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
