@@ -82,6 +82,10 @@ class Adapter:
     weight_layout: str = "in_out"
     bias_layout: str = "row"
     input_layout: str = "rows"
+    # bias_layout "folded": the constant input the bias row multiplies (1, or -1 as some
+    # textbooks append), and whether that row is the weight's last ("end") or first ("start").
+    folded_input: float = 1.0
+    folded_at: str = "end"
     gradients: Callable[[Array, Array], Mapping[str, Array]] | None = None
     gradient_keys: Mapping[str, str] | None = None
     train_step: Callable[[Array, Array], None] | None = None
@@ -105,6 +109,10 @@ class Adapter:
         _choice("weight_layout", self.weight_layout, WEIGHT_LAYOUTS)
         _choice("bias_layout", self.bias_layout, BIAS_LAYOUTS)
         _choice("input_layout", self.input_layout, INPUT_LAYOUTS)
+        _choice("folded_at", self.folded_at, ("end", "start"))
+        if isinstance(self.folded_input, bool) or self.folded_input not in (1, -1):
+            raise AdapterError(f"folded_input must be 1 or -1 (the constant the folded bias "
+                               f"row multiplies), got {self.folded_input!r}")
         _choice("loss", self.loss, tuple(LOSSES))
         _choice("momentum_style", self.momentum_style, STYLES)
         if not self.layers:
@@ -201,7 +209,7 @@ class Adapter:
                 raise AdapterError(
                     f"weight {path!r} of shape {weight.shape} has no room for a folded bias"
                 )
-            return w[:-1], w[-1:]
+            return self._unfold(w)
         if self.bias_layout == "none":
             return w, np.zeros((1, w.shape[1]), dtype=w.dtype)
         assert bias is not None
@@ -233,7 +241,7 @@ class Adapter:
         user_w = self.raw(layer.weight)
         dtype = user_w.dtype
         if self.bias_layout == "folded":
-            full = np.vstack([weight, bias])
+            full = self._fold(weight, bias)
             new_w = full if self.weight_layout == "in_out" else full.T
         else:
             new_w = weight if self.weight_layout == "in_out" else weight.T
@@ -292,11 +300,21 @@ class Adapter:
 
     # --- names, shapes and elements as the user sees them --------------------------------
 
+    def _unfold(self, w: Array) -> tuple[Array, Array]:
+        """A folded ``(in + 1, out)`` weight -> canonical ``(W, b)``, ``b = c * row``."""
+        W, row = (w[:-1], w[-1:]) if self.folded_at == "end" else (w[1:], w[:1])
+        return W, row * self.folded_input if self.folded_input != 1 else row
+
+    def _fold(self, W: Array, b: Array) -> Array:
+        """Canonical ``(W, b)`` -> the folded ``(in + 1, out)`` weight (``row = b / c``)."""
+        row = b * self.folded_input if self.folded_input != 1 else b
+        return np.vstack([W, row] if self.folded_at == "end" else [row, W])
+
     def _folded_part(self, i: int, bias: bool) -> str:
         path = self.layers[i].weight
-        if self.weight_layout == "in_out":
-            return f"{path}[-1]" if bias else f"{path}[:-1]"
-        return f"{path}[:, -1]" if bias else f"{path}[:, :-1]"
+        row, rest = ("-1", ":-1") if self.folded_at == "end" else ("0", "1:")
+        part = row if bias else rest
+        return f"{path}[{part}]" if self.weight_layout == "in_out" else f"{path}[:, {part}]"
 
     def canonical_names(self) -> dict[str, str]:
         """Canonical name (``W0``, ``b0`` ...) → the user's name for it (biases of layers
@@ -374,8 +392,8 @@ class Adapter:
             if g.shape != wshape:
                 return None
             w = g if self.weight_layout == "in_out" else g.T
-            if self.bias_layout == "folded":
-                return w[:-1] if is_weight(name) else w[-1:]
+            if self.bias_layout == "folded":  # d/db = d/d(row) / c, and 1/c = c for c = +-1
+                return self._unfold(w)[0 if is_weight(name) else 1]
             return w
         assert layer.bias is not None
         g = raw[layer.bias]
