@@ -65,7 +65,7 @@ from handnet.names import (
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan
-from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward
+from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward, fit_factor
 from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report
 from reference.checker.simulate import OptConfig
@@ -167,6 +167,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
                 report.notes.append("an Adapter object (not a factory) was given: train_step "
                                     "ran on the network gradients() had seen")
             ctx = _Context(ad, params0, plan, report)
+        ctx.fresh = fresh if is_factory else None
         report.parameters += _check_updates(ctx)
     report.parameters.sort(key=lambda r: (r.style != "gradient", backprop_key(r.canonical)))
     return report
@@ -194,6 +195,8 @@ class _Context:
         self.names = ad.canonical_names()
         self.eps = float(np.finfo(self.dtype).eps)
         self.forward_rel = 0.0  # a near match's forward difference (0: none, or not near)
+        self.fresh: Callable[[], Adapter] | None = None  # a new network, for probes
+        self.seed = report.seed
 
     def rtol(self, steps: int) -> float:
         """The policy's rtol; after a near match, with the forward's difference in eps's place."""
@@ -540,6 +543,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             {n: t for n, t in first_wrong.items() if t <= len(actual)}, names, fits, residual,
             opt=cfg, lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
             element=ad.element, epochs=epochs[:len(actual)])
+        problem.probed = _probe_other_batch(ctx, problem)
         findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
         if not first_wrong:
             ctx.report.untested += checkplan.unobservable(problem, ad)
@@ -548,6 +552,61 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
                     findings.get(name, []),
                     [(Pattern.BROKEN, broken[name], "")] if name in broken else None)
             for name in names]
+
+
+def _probe_other_batch(ctx: _Context, p: Problem) -> dict[str, dict[int, float]]:
+    """For parameters whose first update is off by a constant factor: one step of a fresh
+    network from the same parameters on a batch of the other size, and the factor fitted there
+    (``{name: {batch size: factor}}``), so the diagnosis can tell which divisor it follows.
+    Empty when there is no factory, no second batch size, or nothing to probe."""
+    fresh, (x1, _) = ctx.fresh, ctx.batches[0]
+    names = [n for n, t in p.first_wrong.items() if t == 1 and n in p.actual[0]
+             and _is_factor(p, n)]
+    other = _other_batch(ctx, x1.shape[0])
+    if fresh is None or other is None or not names:
+        return {}
+    try:
+        ad = fresh()
+        ad.validate()
+        if ctx.ad.randomize:
+            checkplan.randomize(ad, ctx.seed)
+        _same_start(ad, ctx.params0)
+        x, y = other
+        assert ad.train_step is not None
+        twin = _Twin(ctx)  # the same declarations, from the same parameters
+        if ad.start_epoch is not None:
+            call("start_epoch(0)", ad.start_epoch, ctx.plan.epochs[0])
+        before, twin_before = _user_params(ad, ctx.names), twin.params()
+        call_with_copies("train_step(x, y) (batch-size probe)", ad.train_step,
+                         ["x", "y"], [ad.to_user(x), ad.to_user(y)], [])
+        lr = current_lr(twin.opt)
+        twin.step(x, y, 0, 1)
+        after, twin_after = _user_params(ad, ctx.names), twin.params()
+    except (AdapterError, UserCodeError, Unstable):
+        return {}
+    out = {}
+    for n in names:
+        c, _ = fit_factor((before[n] - after[n]) / lr, (twin_before[n] - twin_after[n]) / lr)
+        if np.isfinite(c):
+            out[n] = {int(x.shape[0]): c}
+    return out
+
+
+def _other_batch(ctx: _Context, b1: int) -> tuple[Array, Array] | None:
+    """A batch of another size than ``b1`` (none of the layer widths), from the plan's rows:
+    the plan's next other-sized batch, else the first rows of all its batches together."""
+    for x, y in ctx.batches:
+        if x.shape[0] != b1:
+            return x, y
+    xs = np.concatenate([x for x, _ in ctx.batches])
+    ys = np.concatenate([y for _, y in ctx.batches])
+    size = next((n for n in range(b1 + 1, len(xs) + 1) if n not in ctx.sizes), None)
+    return None if size is None else (xs[:size], ys[:size])
+
+
+def _is_factor(p: Problem, name: str) -> bool:
+    c, _ = fit_factor(p.actual[0][name], p.expected[0][name])
+    return bool(np.isfinite(c)) and p.fits(name, 1, c * p.expected[0][name], p.actual[0][name])
 
 
 def _user_params(ad: Adapter, names: dict[str, str]) -> dict[str, Array]:

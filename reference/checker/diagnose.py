@@ -84,6 +84,8 @@ class Problem:
     lr_gamma: float = 0.0
     element: Callable[[str, tuple[int, ...]], str] | None = None
     epochs: list[int] | None = None  # the epoch of each step (None: step t is epoch t)
+    # update style: factors fitted on a probe step at another batch size, {name: {batch: c}}
+    probed: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def at_epochs(self, lr_of_epoch: Callable[[int], float]) -> Callable[[int], float]:
         """An lr per step from an lr per epoch (the check may skip epochs to cross a decay)."""
@@ -152,17 +154,19 @@ def named_factors(batch: int, n_out: int, style: str, lr: float | None,
 
 
 def batch_law(p: Problem, name: str, n_in: int) -> tuple[list[int], str, bool] | None:
-    """With returned gradients at two or more batch sizes: the suspects (indices into
+    """With factors at two or more batch sizes (returned gradients, or an update's probe step):
+    the suspects (indices into
     :func:`named_factors`) whose value follows the fitted factor at every batch size, the
     evidence, and whether the factor is the same at every size; None when only one batch size
     was seen (the factor's law cannot be told)."""
-    if p.style != "gradient":
-        return None
     fitted: dict[int, float] = {}
-    for t, (x, _) in enumerate(p.batches):
+    # returned gradients: every batch is at the same parameters; updates: step 1 and the probe
+    for t, (x, _) in enumerate(p.batches if p.style == "gradient" else p.batches[:1]):
         if t < len(p.actual) and name in p.actual[t]:
             c, _ = fit_factor(p.actual[t][name], p.expected[t][name])
             fitted.setdefault(int(x.shape[0]), c)
+    for b, c in p.probed.get(name, {}).items():
+        fitted.setdefault(b, c)
     if len(fitted) < 2 or not all(np.isfinite(c) for c in fitted.values()):
         return None
     lr = p.opt.lr if p.opt else None
