@@ -152,11 +152,9 @@ def check_all(plan: Sequence[tuple[Network, CheckOptions]], jobs: int,
             if progress is not None:
                 print(f"[{done}/{len(plan)}] {r.network.name}: {r.verdict} "
                       f"({r.seconds:.1f} s)", file=progress, flush=True)
-    except BaseException:
-        workers.stop_all()
+    finally:
+        workers.stop_all()  # on an interrupt; otherwise none is left, but make sure
         pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
     return [r for r in results if r is not None]
 
 
@@ -199,8 +197,12 @@ class _Workers:
                     raise _Stopped
                 proc: subprocess.Popen[bytes] = subprocess.Popen(cmd, **kwargs)
                 self._procs.append(proc)
-            assert proc.stderr is not None
-            tail.follow(proc.stderr)
+            try:
+                assert proc.stderr is not None
+                tail.follow(proc.stderr)
+            except BaseException:
+                _stop([proc])
+                raise
             return proc
 
         return spawn
@@ -212,18 +214,23 @@ class _Workers:
         with self._lock:
             self._stopping = True
             live = [p for p in self._procs if p.poll() is None]
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for p in live:
-                try:
-                    os.killpg(p.pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + STOP_GRACE
-            for p in live:
-                try:
-                    p.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
+        _stop(live)
+
+
+def _stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group, SIGKILL after :data:`STOP_GRACE`, and reap."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in procs:
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + STOP_GRACE
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
 
 
 class _Tail:
