@@ -107,6 +107,14 @@ def test_discover_by_the_documented_rule(tmp_path: Path) -> None:
         discover([str(tmp_path / "missing.py")])
 
 
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    files = [network(tmp_path / f"n{i}" / "adapter.py") for i in range(2)]
+    proc = subprocess.run([sys.executable, "-m", "handnet", "check", *files, "--jobs", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "handnet: error: --jobs must be at least 1, got 0"
+
+
 def test_one_summary_for_a_class_with_crashes_and_a_hang(tmp_path: Path) -> None:
     plan = [
         (Network("hang", network(tmp_path / "hang" / "adapter.py", in_backward=HANG)), 2.0),

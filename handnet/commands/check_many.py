@@ -162,7 +162,7 @@ def _check_one(network: Network, opts: CheckOptions, workers: _Workers) -> Resul
     tail = _Tail()
     start = time.monotonic()
     try:
-        verdict, code, text, data = _run_worker(opts, workers.spawner(tail))
+        verdict, code, text, data = _run_worker(opts, spawn=workers.spawner(tail))
     except _Stopped:
         raise
     except Exception as exc:  # noqa: BLE001 - one network's failure never stops the others
@@ -325,7 +325,8 @@ def _start_here(data: dict[str, Any]) -> str:
         return "forward"
     record: dict[str, Any] = next(
         (p for p in data.get("parameters", []) if p.get("name") == start), {})
-    return f"{start}: {'+'.join(record.get('patterns') or ['unexplained'])}"
+    patterns = list(dict.fromkeys(record.get("patterns") or ["unexplained"]))
+    return f"{start}: {'+'.join(patterns)}"
 
 
 def _why(r: Result) -> str:
