@@ -91,15 +91,17 @@ def test_batch_priority_as_documented() -> None:
 
 
 def test_discover_by_the_documented_rule(tmp_path: Path) -> None:
-    for rel in ("a/adapter.py", "b/deep/adapter_v2.py", "b/network.py", "_old/adapter.py",
+    for rel in ("a/adapter.py", "b/deep/adapter_v2.py", "b/network.py", "b/net_adapter.py",
+                "b/adapters.txt", "_old/adapter.py",
                 ".git/adapter.py", "c/__pycache__/adapter.py", "solo.py"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     folder = str(tmp_path)
     solo = str(tmp_path / "solo.py")
     nets = discover([folder, solo, str(tmp_path / "a" / "adapter.py")])  # a/adapter.py twice
-    assert [n.name for n in nets] == ["a/adapter.py", "b/deep/adapter_v2.py", "solo.py"]
-    assert nets[2].path == solo
+    assert [n.name for n in nets] == ["a/adapter.py", "b/deep/adapter_v2.py",
+                                      "b/net_adapter.py", "solo.py"]
+    assert nets[3].path == solo
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="holds no adapter"):
         discover([str(tmp_path / "empty")])

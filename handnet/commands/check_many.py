@@ -1,7 +1,8 @@
 """``handnet check a.py b.py`` or ``handnet check FOLDER``: many networks at once (a class).
 
 Which files: a file argument is checked as given; a folder argument contributes every file
-named ``adapter*.py`` in it or in any folder below it (:data:`ADAPTER_GLOB`), skipping folders
+named ``adapter*.py`` or ``*_adapter.py`` (what ``handnet adapter NET.py`` writes by default) in
+it or in any folder below it (:data:`ADAPTER_GLOBS`), skipping folders
 whose name starts with ``.`` or ``_`` (``__pycache__``, ``.git``, ``_drafts``), in path order;
 the same file named twice is checked once.  One file argument alone is the single-network
 check, its output unchanged; two or more arguments, or any folder, is a batch.
@@ -42,7 +43,7 @@ from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, _run_worker, options
 from handnet.verdict import BATCH_PRIORITY, Verdict, batch_verdict, error_object
 
-ADAPTER_GLOB = "adapter*.py"
+ADAPTER_GLOBS = ("adapter*.py", "*_adapter.py")  # the second: handnet.commands.adapter's drafts
 BATCH_SCHEMA_VERSION = 1  # of the batch document (its entries carry their own schema_version)
 OUTPUT_TAIL = 4096  # bytes of a worker's output kept for the JSON
 STOP_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when the batch is interrupted
@@ -78,14 +79,15 @@ def is_batch(paths: Sequence[str]) -> bool:
 
 
 def discover(paths: Sequence[str]) -> list[Network]:
-    """The networks named by ``paths`` (files as given, folders by :data:`ADAPTER_GLOB`)."""
+    """The networks named by ``paths`` (files as given, folders by :data:`ADAPTER_GLOBS`)."""
     found: list[str] = []
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
             below = sorted(_adapters_below(p))
             if not below:
-                raise UsageError(f"folder {arg!r} holds no {ADAPTER_GLOB} file (searched "
+                raise UsageError(f"folder {arg!r} holds no {' or '.join(ADAPTER_GLOBS)} file "
+                                 "(searched "
                                  "every folder below it, except those starting with . or _)")
             found += [str(f) for f in below]
         elif p.is_file():
@@ -105,7 +107,8 @@ def _adapters_below(folder: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
         base = Path(dirpath)
-        yield from (base / f for f in filenames if (base / f).match(ADAPTER_GLOB))
+        yield from (base / f for f in filenames
+                    if any((base / f).match(glob) for glob in ADAPTER_GLOBS))
 
 
 def default_jobs() -> int:
