@@ -17,10 +17,18 @@ exit      verdict           meaning
 4         user-error        the user's code raised, exited, or did not return in time
 5         internal-error    the checker itself failed: a bug of ours, not of the network
 ========  ================  ==========================================================
+
+Several networks at once (``handnet check a.py b.py`` or a folder) exit with the code of the
+verdict that comes first in :data:`BATCH_PRIORITY`, present in at least one network: the
+checker broke (5), an adapter is unusable (2), a network's code crashed or hung (4), a network is
+wrong (1), one could not be decided (3); 0 only when every network matches.  The first two say
+the batch itself needs fixing before its table can be read as grades; the next three go from the
+most to the least definite finding about a network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
@@ -49,6 +57,22 @@ class Verdict(Enum):
             if v.label == label:
                 return v
         raise ValueError(f"no verdict {label!r}")
+
+
+BATCH_PRIORITY: tuple[Verdict, ...] = (
+    Verdict.INTERNAL_ERROR, Verdict.ADAPTER_ERROR, Verdict.USER_ERROR, Verdict.MISMATCH,
+    Verdict.INCONCLUSIVE, Verdict.MATCH,
+)
+
+
+def batch_verdict(verdicts: Iterable[Verdict]) -> Verdict:
+    """The verdict (and so the exit code) of a batch: the first of :data:`BATCH_PRIORITY`
+    among ``verdicts`` (at least one)."""
+    present = set(verdicts)
+    for v in BATCH_PRIORITY:
+        if v in present:
+            return v
+    raise ValueError("a batch needs at least one verdict")
 
 
 def error_object(verdict: Verdict, source: str, message: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The full-batch-1000 step's 11 matrix products: NumPy's BLAS, a compiled loop, MKL (optional).
 
-A one-off measurement behind docs/measurements.md's performance notes, kept so that it can be run again:
+A one-off measurement behind docs/measurements.md's performance notes, kept so that it can be
+run again:
 
     .venv/bin/python docs/experiments/products.py [path/to/libmkl_rt.so.N]
 

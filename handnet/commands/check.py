@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -44,8 +45,12 @@ class CheckOptions:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("adapter", metavar="ADAPTER.py",
-                   help="a Python file defining adapter() -> handnet.adapter.Adapter")
+    p.add_argument("adapter", metavar="ADAPTER.py", nargs="+",
+                   help="a Python file defining adapter() -> handnet.adapter.Adapter; several "
+                        "files or folders check many networks at once (handnet.commands."
+                        "check_many)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="networks checked at once (default: the number of CPUs)")
     p.add_argument("--batch", type=int, default=None, metavar="B",
                    help="batch size (default: the adapter's batch, else two alternating "
                         "sizes that are none of the layer widths)")
@@ -90,7 +95,12 @@ def parse_options(argv: list[str]) -> CheckOptions:
     return options(p.parse_args(argv))
 
 
-def options(args: argparse.Namespace) -> CheckOptions:
+def options(args: argparse.Namespace, adapter: str | None = None) -> CheckOptions:
+    """The options for ``adapter`` (default: the one ADAPTER.py given), validated."""
+    if adapter is None:
+        if len(args.adapter) != 1:
+            raise UsageError(f"one ADAPTER.py per check run, got {len(args.adapter)}")
+        adapter = str(args.adapter[0])
     if args.batch is not None and args.batch < 1:
         raise UsageError(f"--batch must be at least 1, got {args.batch}")
     if args.steps is not None and args.steps < 1:
@@ -101,11 +111,14 @@ def options(args: argparse.Namespace) -> CheckOptions:
         parent = Path(args.json).parent
         if not parent.is_dir():
             raise UsageError(f"--json {args.json}: directory {parent} does not exist")
-    return CheckOptions(args.adapter, args.batch, args.steps, args.seed, args.json,
-                        args.timeout)
+    return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout)
 
 
 def run(args: argparse.Namespace) -> int:
+    from handnet.commands import check_many
+
+    if check_many.is_batch(args.adapter):
+        return check_many.run(args)
     opts = options(args)
     if not Path(opts.adapter).is_file():
         raise UsageError(f"adapter file {opts.adapter!r} not found")
@@ -126,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _run_worker(opts: CheckOptions) -> tuple[str, int, str, dict[str, Any]]:
+def _run_worker(opts: CheckOptions, spawn: Callable[..., subprocess.Popen[bytes]]
+                = subprocess.Popen) -> tuple[str, int, str, dict[str, Any]]:
+    """Check one network in its own process (started by ``spawn``, ``subprocess.Popen``'s
+    signature: ``check_many`` records it and collects its output)."""
     argv = [opts.adapter, "--seed", str(opts.seed), "--timeout", str(opts.timeout)]
     if opts.batch is not None:
         argv += ["--batch", str(opts.batch)]
@@ -134,7 +150,7 @@ def _run_worker(opts: CheckOptions) -> tuple[str, int, str, dict[str, Any]]:
         argv += ["--steps", str(opts.steps)]
     with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
         result = Path(tmp) / "outcome.json"
-        proc = subprocess.Popen(
+        proc = spawn(
             [sys.executable, "-m", "reference.checker.guard", str(result), *argv],
             stdin=subprocess.DEVNULL, stdout=2, start_new_session=True)  # user prints: stderr
         try:
