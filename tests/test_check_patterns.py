@@ -122,9 +122,7 @@ CASES = [
     Plant("course: sigmoid' through another layer's activation", "course_net",
           "d2 = (d3 @ self.W3.T) * self.a2 * (1 - self.a2)",
           "d2 = (d3 @ self.W3.T) * self.a3 * (1 - self.a3)",
-          BELOW_2, "deriv_other_layer", GRAD,
-          xfail="no hypothesis for f' taken at another (same-shaped) layer's activation "
-                "(a3 for a2): W2, b2, W1, b1 are flagged right, each 'unexplained'"),
+          BELOW_2, "deriv_other_layer", GRAD),
     # --- the delta's way back --------------------------------------------------------------
     Plant("course: the delta pushed back through the layer above's weights", "course_net",
           "d1 = (d2 @ self.W2.T) * self.first_prime()",

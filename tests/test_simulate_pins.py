@@ -64,7 +64,10 @@ def test_the_right_backward() -> None:
     # delta1 pushed back through W0 (offset -1) instead of W1: g0 = delta1 * 0.5 =
     # [-0.375, 0.125], delta0 = [0, 0.125], dW0 = 2 * 0.125 = 0.25, db0 = 0.125
     (Mutation("wrong_layer_weights", 1, offset=-1), {**RIGHT, "W0": 0.25, "b0": 0.125}),
-], ids=["relu_at_zero", "deriv_missing", "loss", "wrong_layer_weights"])
+    # layer 0's relu' taken at layer 1's z = p = [0.25, 1.25] instead of z0 = [0, 0.5]:
+    # relu'(p) = [1, 1], delta0 = g0 = [-1.5, 0.5], dW0 = -1.5 + 2 * 0.5 = -0.5, db0 = -1.0
+    (Mutation("deriv_other_layer", 0, offset=1), {**RIGHT, "W0": -0.5, "b0": -1.0}),
+], ids=["relu_at_zero", "deriv_missing", "loss", "wrong_layer_weights", "deriv_other_layer"])
 def test_backward_mutations(mutation: Mutation, expected: dict[str, float]) -> None:
     assert _grads(mutation) == expected
 

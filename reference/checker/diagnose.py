@@ -421,6 +421,13 @@ def _simulated(p: Problem) -> list[Simulated]:
             out.append((f"{p.layer(j)}: relu'(0) taken as 1 (z >= 0) where torch takes 0 "
                         "(z > 0)", Pattern.RELU_AT_ZERO, j,
                         units(run(Mutation("relu_at_zero", j))[0])))
+    for j, act in enumerate(p.activations):
+        for k in (j - 1, j + 1):
+            if 0 <= k < n and p.params[k][0].shape[1] == p.params[j][0].shape[1]:
+                out.append((f"{p.layer(j)}: {act}' taken at {p.layer(k)}'s activation instead "
+                            "of its own (same shape, another layer's a or z)",
+                            Pattern.DERIV_OTHER_LAYER, j, units(run(
+                                Mutation("deriv_other_layer", j, offset=k - j))[0])))
     for act in dict.fromkeys(p.activations):
         layers = [j for j, a in enumerate(p.activations) if a == act]
         if len(layers) < 2:

@@ -23,6 +23,7 @@ class Pattern(StrEnum):
     DERIV_AT_PREACTIVATION = "deriv_at_preactivation"
     DERIV_AT_OUTPUT = "deriv_at_output"
     DERIV_MISSING = "deriv_missing"
+    DERIV_OTHER_LAYER = "deriv_other_layer"
     RELU_AT_ZERO = "relu_at_zero"
     LOSS = "loss"
     WRONG_LAYER_WEIGHTS = "wrong_layer_weights"
@@ -49,7 +50,8 @@ SHORT: dict[Pattern, str] = {
     Pattern.TRANSPOSED: "transposed", Pattern.BIAS_MEAN: "bias averaged",
     Pattern.BIAS_AXIS: "bias wrong axis", Pattern.BIAS_UNREDUCED: "bias not reduced",
     Pattern.DERIV_AT_PREACTIVATION: "f' at z", Pattern.DERIV_AT_OUTPUT: "f' at a",
-    Pattern.DERIV_MISSING: "f' missing", Pattern.LOSS: "other loss",
+    Pattern.DERIV_MISSING: "f' missing", Pattern.DERIV_OTHER_LAYER: "f' of another layer",
+    Pattern.LOSS: "other loss",
     Pattern.AFTER_UPDATE: "delta after update", Pattern.MOMENTUM_STYLE: "momentum convention",
     Pattern.BIAS_MOMENTUM: "bias momentum", Pattern.WEIGHT_MOMENTUM: "weight momentum",
     Pattern.MOMENTUM_AFTER_USE: "buffer after use",

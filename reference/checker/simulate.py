@@ -131,7 +131,8 @@ class Mutation:
     layer: int = -1
     loss: str = ""
     activation: str = ""  # with layer=-1: at every layer of this activation ("*": every layer)
-    offset: int = 0  # wrong_layer_weights: layer i's delta pushed back through W_{i+offset}
+    offset: int = 0  # wrong_layer_weights: layer i's delta pushed back through W_{i+offset};
+    # deriv_other_layer: layer i's derivative taken at layer i+offset's z and a
 
     def derivative_kind(self, i: int, activation: str) -> str:
         """The derivative mutation in force at layer ``i`` ("" for the right one)."""
@@ -181,7 +182,12 @@ def backward(
     deltas: list[Array] = [np.empty(0)] * len(params)
     for i in reversed(range(len(params))):
         kind = mutation.derivative_kind(i, activations[i])
-        delta = g * derivative(activations[i], zs[i], outs[i], kind)
+        z_i, a_i = zs[i], outs[i]
+        k = i + mutation.offset
+        if mutation.kind == "deriv_other_layer" and mutation.layer == i \
+                and 0 <= k < len(params) and outs[k].shape == a_i.shape:
+            z_i, a_i = zs[k], outs[k]  # f' of layer i's activation at layer k's z and a
+        delta = g * derivative(activations[i], z_i, a_i, kind)
         deltas[i] = delta
         grads[weight_name(i)] = inputs[i].T @ delta
         grads[bias_name(i)] = delta.sum(axis=0, keepdims=True)
