@@ -255,3 +255,15 @@ def test_a_type_error_in_the_users_code_stays_a_user_error(tmp_path: Path) -> No
                                         "        o = self.predict(x, 1)\n"))
     assert verdict == "user-error", text
     assert "TypeError" in text
+
+
+@pytest.mark.parametrize("lr", ["1.0", "30.0", "300.0", "1e4"])
+def test_step_one_is_compared_at_the_policy_tolerance_whatever_the_lr(tmp_path: Path,
+                                                                        lr: str) -> None:
+    # both sides start step 1 from the same parameters: nothing amplified can widen it, so a
+    # 1e-11 relative error in the output delta (100 x the policy's rtol) is a mismatch at any lr
+    verdict, text = _verdict(tmp_path, ("LR, M = 0.1, 0.0", f"LR, M = {lr}, 0.0"),
+                             ("d2 = (o - y) * o * (1 - o)",
+                              "d2 = (o - y) * o * (1 - o) * (1 + 1e-11)"))
+    assert verdict == "mismatch", text
+    assert "WRONG (step 1)" in text, text

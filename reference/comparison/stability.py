@@ -15,8 +15,9 @@ regime (``reference.comparison.harness.Lockstep``); ``handnet check`` stops comp
 says so (``reference.checker.check``).
 
 Beyond the stable regime the property suite rejects the example, but ``handnet check`` cannot
-choose its user's learning rate.  It keeps comparing with the policy's rtol widened by the
-amplification measured so far, ``rtol * max(1, amplification / MAX_AMPLIFICATION)``
+choose its user's learning rate.  It keeps comparing step t with the policy's rtol widened by
+the amplification of the steps before it (none for step 1: both sides start from the same
+parameters), ``rtol * max(1, amplification / MAX_AMPLIFICATION)``
 (:func:`widening`), as long as the widened rtol stays at most :data:`WIDEST_RTOL` (a bug of
 0.1 % in an update is still seen); past that it stops, and the verdict cannot be *match*.
 """
