@@ -164,11 +164,14 @@ def _optimiser(n: dict[str, Any], best: dict[str, Any] | None, t: dict[str, Any]
     if lr is not None:
         factor = best["factor"] if fits_factor and best is not None else 1.0
         expr = f"net.{lr['path']}"
-        if abs(factor - 1) >= EXACT and any(abs(factor - k) < EXACT for k in (2.0, 0.5)):
-            expr = f"{factor:g} * {expr}"
-            out.append(f"lr={expr},  # GUESS: read from net.{lr['path']} = {lr['value']:g}, "
-                       f"times {factor:g} so that the stated loss gives your update (e.g. a "
-                       "squared error without its 1/2)")
+        if abs(factor - 1) >= EXACT:
+            # Never absorbed into the lr: a factor here may be the very bug to find (the 2 of
+            # a square kept where the loss halves it), and a draft must not make it pass.
+            out.append(f"lr={expr},  # GUESS: read from the attribute net.{lr['path']} "
+                       f"(= {lr['value']:g} as built). NOTE: your output layer's update is "
+                       f"{factor:.6g} x lr x the stated loss's gradient: if your loss really "
+                       "is that multiple (e.g. a squared error without its 1/2), declare that "
+                       "loss; otherwise handnet check will name the factor as a bug")
         else:
             out.append(f"lr={expr},  # GUESS: read from the attribute net.{lr['path']} "
                        f"(= {lr['value']:g} as built)")
