@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -237,25 +238,25 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
     for name in wrong:
         if name in p.raw_shapes:
             out[name] += _shape_findings(p, name)
-    sims = _simulated(p)
     ranked = []
-    for label, kind, layer, predicted in sims:
+    for one in _simulated(p):
         explains = tuple(n for n in p.first_wrong if n in A and p.first_wrong[n] == 1
-                         and p.fits(n, 1, predicted[n], A[n]))
+                         and p.fits(n, 1, one.predicted[n], A[n]))
         if not explains:
             continue
         contradicts = tuple(n for n in G if p.first_wrong.get(n) != 1 and n in A
-                            and not p.fits(n, 1, predicted[n], A[n]))
-        ranked.append((len(explains), -len(contradicts), label, kind, layer, predicted,
-                       explains, contradicts))
-    ranked.sort(key=lambda r: (-r[0], -r[1]))
+                            and not p.fits(n, 1, one.predicted[n], A[n]))
+        ranked.append(_Fit(one, explains, contradicts))
+    ranked.sort(key=lambda r: (-len(r.explains), len(r.contradicts)))
     n_wrong = sum(1 for t in p.first_wrong.values() if t == 1)
     best: dict[str, int] = {}
-    for count, _, _, _, _, _, explains, _ in ranked:
-        for name in explains:
-            best[name] = max(best.get(name, 0), count)
+    for fit in ranked:
+        for name in fit.explains:
+            best[name] = max(best.get(name, 0), len(fit.explains))
     confined: dict[str, list[Finding]] = {}
-    for count, _, label, kind, layer, predicted, explains, contradicts in ranked:
+    for fit in ranked:
+        (label, kind, layer, predicted), explains, contradicts = fit
+        count = len(explains)
         which = _list(p, explains)
         if n_wrong == 1:
             extent = "the only wrong parameter"
@@ -374,7 +375,22 @@ def _canonical_of_transposed(raw: Array, expected_shape: tuple[int, ...], g: Arr
 
 # --- simulations ---------------------------------------------------------------------------
 
-Simulated = tuple[str, Pattern, int | None, dict[str, Array]]
+class Simulated(NamedTuple):
+    """One one-change network's gradients (in gradient units), with what the change is."""
+
+    label: str
+    kind: Pattern
+    layer: int | None
+    predicted: dict[str, Array]
+
+
+class _Fit(NamedTuple):
+    """A simulation with the wrong parameters it reproduces and the right ones it would
+    break (those stay right in the user's network, so the mistake is confined elsewhere)."""
+
+    sim: Simulated
+    explains: tuple[str, ...]
+    contradicts: tuple[str, ...]
 
 
 def _simulated(p: Problem) -> list[Simulated]:
@@ -402,7 +418,7 @@ def _simulated(p: Problem) -> list[Simulated]:
                                      update if opt is not None else None)
         return grads, deltas
 
-    out: list[Simulated] = []
+    out: list[tuple[str, Pattern, int | None, dict[str, Array]]] = []
     n = len(p.params)
     for j, act in enumerate(p.activations):
         if sim.has_distinct_mutation(act, "deriv_at_preactivation"):
@@ -492,7 +508,7 @@ def _simulated(p: Problem) -> list[Simulated]:
             out.append((f"{p.layer(j)}: bias gradient summed over the units instead of over "
                         "the batch (every unit gets the same value)", Pattern.BIAS_AXIS, j,
                         units(pred)))
-    return out
+    return [Simulated(*one) for one in out]
 
 
 # --- trajectory hypotheses -------------------------------------------------------------------
