@@ -161,12 +161,12 @@ class Adapter:
                                    "(got None)")
             _number("lr", self.lr, low=0.0, low_open=True)
             _number("momentum", self.momentum, low=0.0, high=1.0)
+            validate_declaration(self)
             if self.nesterov and self.momentum == 0:
                 raise AdapterError("nesterov=True needs a positive momentum")
             _number("weight_decay", self.weight_decay, low=0.0)
             _number("lr_gamma", self.lr_gamma, low=0.0, high=1.0)
             _integer("lr_epoch", self.lr_epoch, low=0)
-            validate_declaration(self)
         elif self.lr is not None:
             _number("lr", self.lr, low=0.0, low_open=True)
         if self.batch is not None:

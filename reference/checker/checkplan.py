@@ -193,9 +193,15 @@ def unobservable(p: Problem, ad: Adapter) -> list[str]:
         if same:
             out.append(f"{label}: without it the {n} step(s) compared give the same updates "
                        "within the tolerance, so a network that gets it wrong would pass too "
-                       f"(compare more --steps; at least {DEFAULT_STEPS} cross a declared "
-                       "schedule's decay)")
+                       f"(compare more --steps; {_crossing_hint(ad)})")
     return out
+
+
+def _crossing_hint(ad: Adapter) -> str:
+    change = first_change(ad)
+    if ad.schedule_per == "update" and change:
+        return f"the schedule's first change is at update {change}: --steps {change + 2} crosses it"
+    return f"at least {DEFAULT_STEPS} cross a declared schedule's first change"
 
 
 def _adaptive_features(opt: AdaptiveConfig) -> list[tuple[str, AdaptiveConfig]]:
