@@ -71,8 +71,8 @@ from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report
 from reference.checker.simulate import OptConfig
 from reference.checker.simulate_adaptive import AdaptiveConfig
-from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.checker.usercode import call, call_with_copies, owned
+from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import compare_arrays
 from reference.comparison.scales import forward_scale, update_scales
 from reference.comparison.stability import (
@@ -86,9 +86,9 @@ from reference.comparison.stability import (
     widening,
 )
 from reference.comparison.tolerance import NEAR_MATCH_LIMIT, C, near_match_rtol, tolerance
+from reference.twin.adaptive import twin_state
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
-from reference.twin.adaptive import twin_state
 from reference.twin.optim import optimizer_from_config
 from reference.twin.schedule import current_lr, scheduler_from_config
 
