@@ -15,9 +15,10 @@ the biases, lr multiplied by ``1 - lr_gamma`` every ``lr_epoch`` epochs.
 ``HANDNET_MUTANT_ADAPTER`` (JSON) overrides any of ``DEFAULTS`` (activation, loss, lr_gamma,
 batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.  With
 ``optimizer`` one of ``adam``, ``adamw``, ``rmsprop``, ``adagrad`` (and any of ``ADAPTIVE``'s
-hyper-parameters, ``schedule`` and its fields; rmsprop takes ``momentum``, 0.9 unless set) the network trains with handnet's own adaptive
-optimiser and schedule (``handnet.choices``), and the adapter declares the same to the check.  With
-``fast`` the step is ``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
+hyper-parameters, ``schedule`` and its fields; rmsprop takes ``momentum``, 0.9 unless set) the
+network trains with handnet's own adaptive optimiser and schedule (``handnet.choices``), and
+the adapter declares the same to the check.  With ``fast`` the step is
+``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
 ``batch`` 1, else the batched step (``handnet._fast_batch``).
 """
 
