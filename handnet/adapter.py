@@ -33,7 +33,10 @@ Two styles of backward can be checked:
     ``momentum_style``, ``bias_momentum``, ``nesterov``, ``weight_decay``), where every momentum
     buffer is zero, and compares the *update* it made with the twin's; with ``--steps K`` it
     compares the whole K-step trajectory, calling ``start_epoch(e)`` (if given) before step
-    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.
+    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.  Or it
+    declares ``optimizer="adam"`` / ``"adamw"`` / ``"rmsprop"`` / ``"adagrad"`` with torch's
+    hyper-parameters and one of torch's schedules (``schedule``, per epoch or per update):
+    see :mod:`handnet.adapter_optim`.
 
 ``batch`` (optional) is the batch size the network can take; per-sample networks say 1.
 """
