@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from planted import load, plant
 
@@ -87,7 +88,10 @@ CONTROLS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("options", CONTROLS, ids=[repr(o) for o in CONTROLS])
+F32 = [{"optimizer": k, "dtype": np.float32} for k in ("adam", "adamw", "rmsprop", "adagrad")]
+
+
+@pytest.mark.parametrize("options", CONTROLS + F32, ids=[repr(o) for o in CONTROLS + F32])
 def test_the_network_without_the_wrong_line_matches(options: dict[str, Any]) -> None:
     module = load("adaptive_net")
     report = check(lambda: module.adapter(**options), steps=4, seed=3)

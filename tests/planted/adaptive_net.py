@@ -26,10 +26,11 @@ class AdaptNet:
     def __init__(self, optimizer="adam", lr=0.01, betas=(0.9, 0.999), eps=None,
                  weight_decay=0.0, amsgrad=False, alpha=0.99, centered=False, momentum=0.0,
                  lr_decay=0.0, initial_accumulator_value=0.0, schedule=None, gamma=0.5,
-                 milestones=(2,), t_max=10, per_update=False):
+                 milestones=(2,), t_max=10, per_update=False, dtype=np.float64):
         rng = np.random.default_rng(2)
-        self.W1, self.b1 = rng.standard_normal((3, 5)) / np.sqrt(3), np.zeros((1, 5))
-        self.W2, self.b2 = rng.standard_normal((5, 2)) / np.sqrt(5), np.zeros((1, 2))
+        self.W1 = (rng.standard_normal((3, 5)) / np.sqrt(3)).astype(dtype)
+        self.W2 = (rng.standard_normal((5, 2)) / np.sqrt(5)).astype(dtype)
+        self.b1, self.b2 = np.zeros((1, 5), dtype), np.zeros((1, 2), dtype)
         self.names = ["W1", "b1", "W2", "b2"]
         self.opt, self.lr, self.lr0, self.wd = optimizer, lr, lr, weight_decay
         self.b1_, self.b2_ = betas
