@@ -33,7 +33,10 @@ Two styles of backward can be checked:
     ``momentum_style``, ``bias_momentum``, ``nesterov``, ``weight_decay``), where every momentum
     buffer is zero, and compares the *update* it made with the twin's; with ``--steps K`` it
     compares the whole K-step trajectory, calling ``start_epoch(e)`` (if given) before step
-    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.
+    ``e`` and expecting the lr schedule ``lr0 * (1 - lr_gamma) ** (e // lr_epoch)``.  Or it
+    declares ``optimizer="adam"`` / ``"adamw"`` / ``"rmsprop"`` / ``"adagrad"`` with torch's
+    hyper-parameters and one of torch's schedules (``schedule``, per epoch or per update):
+    see :mod:`handnet.adapter_optim`.
 
 ``batch`` (optional) is the batch size the network can take; per-sample networks say 1.
 """
@@ -49,6 +52,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.activations import ACTIVATIONS
+from handnet.adapter_optim import (
+    AdapterError,
+    _choice,
+    _integer,
+    _number,
+    validate_declaration,
+)
 from handnet.losses import LOSSES
 from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
@@ -58,10 +68,6 @@ Array = NDArray[np.floating]
 WEIGHT_LAYOUTS = ("in_out", "out_in")
 BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
 INPUT_LAYOUTS = ("rows", "columns")
-
-
-class AdapterError(ValueError):
-    """The adapter or the network behind it is unusable; the message names what and where."""
 
 
 @dataclass
@@ -98,6 +104,25 @@ class Adapter:
     start_epoch: Callable[[int], None] | None = None
     lr_epoch: int = 0
     lr_gamma: float = 0.0
+    # the adaptive optimisers and torch's schedules (handnet.adapter_optim; None: torch's default)
+    optimizer: str = "sgd"
+    bias_decay: bool = True
+    betas: tuple[float, float] | None = None
+    eps: float | None = None
+    amsgrad: bool = False
+    alpha: float | None = None
+    centered: bool = False
+    lr_decay: float | None = None
+    initial_accumulator_value: float | None = None
+    schedule: str = "step"
+    schedule_per: str = "epoch"
+    milestones: Sequence[int] = ()
+    gamma: float | None = None
+    t_max: int | None = None
+    eta_min: float | None = None
+    start_factor: float | None = None
+    end_factor: float | None = None
+    total_iters: int | None = None
     batch: int | None = None
     randomize: bool = True
     notes: list[str] = field(default_factory=list)
@@ -139,6 +164,7 @@ class Adapter:
                                    "(got None)")
             _number("lr", self.lr, low=0.0, low_open=True)
             _number("momentum", self.momentum, low=0.0, high=1.0)
+            validate_declaration(self)
             if self.nesterov and self.momentum == 0:
                 raise AdapterError("nesterov=True needs a positive momentum")
             _number("weight_decay", self.weight_decay, low=0.0)
@@ -487,33 +513,3 @@ def _put(root: Any, path: str, current: Array, value: Array) -> bool:
             "parameter to random values before comparing: give randomize=False in the "
             "adapter to keep the network's own") from None
     return False
-
-
-def _number(name: str, value: Any, low: float, high: float | None = None,
-            low_open: bool = False) -> None:
-    """``value`` is a finite real number in ``[low, high)`` (``(low, ...)`` if ``low_open``)."""
-    real = isinstance(value, int | float | np.integer | np.floating) and \
-        not isinstance(value, bool | np.bool_)
-    if not real:
-        raise AdapterError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise AdapterError(f"{name} must be finite, got {value!r}")
-    above = v > low if low_open else v >= low
-    below = high is None or v < high
-    if not (above and below):
-        lo = f"({low:g}" if low_open else f"[{low:g}"
-        hi = "inf)" if high is None else f"{high:g})"
-        raise AdapterError(f"{name} must be in {lo}, {hi}, got {value!r}")
-
-
-def _integer(name: str, value: Any, low: int) -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
-        raise AdapterError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise AdapterError(f"{name} must be at least {low}, got {value!r}")
-
-
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise AdapterError(f"{name} is {value!r}; choose one of {', '.join(choices)}")

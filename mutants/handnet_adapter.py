@@ -14,7 +14,11 @@ the biases, lr multiplied by ``1 - lr_gamma`` every ``lr_epoch`` epochs.
 
 ``HANDNET_MUTANT_ADAPTER`` (JSON) overrides any of ``DEFAULTS`` (activation, loss, lr_gamma,
 batch ...): a mutant in the BCE derivative only shows in a network trained with BCE.  With
-``fast`` the step is ``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
+``optimizer`` one of ``adam``, ``adamw``, ``rmsprop``, ``adagrad`` (and any of ``ADAPTIVE``'s
+hyper-parameters, ``schedule`` and its fields; rmsprop takes ``momentum``, 0.9 unless set) the
+network trains with handnet's own adaptive optimiser and schedule (``handnet.choices``), and
+the adapter declares the same to the check.  With ``fast`` the step is
+``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
 ``batch`` 1, else the batched step (``handnet._fast_batch``).
 """
 
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from handnet.adapter import Adapter, Layer
+from handnet.choices import build_optimizer, build_schedule
 from handnet.config import Config
 from handnet.data import Dataset
 from handnet.fast import train_epoch_fast
@@ -40,8 +45,15 @@ SIZES = [4, 4, 4, 4]
 DEFAULTS: dict[str, Any] = {
     "activation": "sigmoid", "loss": "half-sse", "lr": 0.1, "momentum": 0.9,
     "lr_epoch": 2, "lr_gamma": 0.5, "batch": 4, "nesterov": False, "weight_decay": 0.0,
-    "fast": False,
+    "fast": False, "optimizer": "momentum",
+    # the adaptive optimisers and torch's schedules (None: torch's default)
+    "betas": None, "eps": None, "amsgrad": False, "alpha": None, "centered": False,
+    "lr_decay": None, "initial_accumulator_value": None, "schedule": "step", "gamma": None,
+    "milestones": [], "t_max": None, "schedule_per": "epoch",
 }
+ADAPTIVE = ("betas", "eps", "amsgrad", "alpha", "centered", "lr_decay",
+            "initial_accumulator_value")
+SCHEDULE = ("schedule", "gamma", "milestones", "t_max", "schedule_per")
 
 
 class Parameters:
@@ -67,6 +79,8 @@ def settings() -> dict[str, Any]:
 
 def adapter() -> Adapter:
     s = settings()
+    if s["optimizer"] != "momentum":
+        return _adaptive(s)
     config = Config(
         hidden=tuple(SIZES[1:-1]), activation=s["activation"], loss=s["loss"], lr=s["lr"],
         momentum=s["momentum"], momentum_style="classic", bias_momentum=False,
@@ -109,4 +123,42 @@ def adapter() -> Adapter:
         lr_epoch=config.lr_epoch,
         lr_gamma=config.effective_lr_gamma,
         batch=s["batch"],
+    )
+
+
+def _adaptive(s: dict[str, Any]) -> Adapter:
+    """handnet's network trained by handnet's adaptive optimiser and schedule, declared alike."""
+    hyper = {k: s[k] for k in ADAPTIVE if s[k] not in (None, False)}
+    if hyper.get("betas") is not None:
+        hyper["betas"] = tuple(hyper["betas"])
+    sched = {k: s[k] for k in SCHEDULE if s[k] not in (None, [])}
+    if "milestones" in sched:
+        sched["milestones"] = tuple(sched["milestones"])
+    step = {"lr_epoch": s["lr_epoch"], "lr_gamma": s["lr_gamma"]} \
+        if s["schedule"] == "step" else {}
+    config = Config(hidden=tuple(SIZES[1:-1]), activation=s["activation"], loss=s["loss"],
+                    lr=s["lr"], optimizer=s["optimizer"], bias_momentum=False, seed=0,
+                    batch_size=0, weight_decay=s["weight_decay"],
+                    momentum=s["momentum"] if s["optimizer"] == "rmsprop" and s["momentum"]
+                    else None, **hyper, **sched, **step)
+    net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
+    empty = np.zeros((1, SIZES[0]))
+    run = Run(config, net, build_optimizer(config), build_schedule(config),
+              get_loss(config.loss), Dataset("check", empty, empty[:, :1], empty, empty[:, :1]),
+              np.random.default_rng(0))
+    epoch = [0]
+
+    def start_epoch(e: int) -> None:
+        epoch[0] = e
+
+    def train_step(x: np.ndarray, y: np.ndarray) -> None:
+        run.data = Dataset("check", x, y, x, y)
+        train_epoch(run, epoch[0], np.arange(len(x)))
+
+    return Adapter(
+        network=Parameters(net),
+        layers=[Layer(f"W{i}", f"b{i}", s["activation"]) for i in range(len(SIZES) - 1)],
+        loss=s["loss"], forward=net.forward, train_step=train_step, start_epoch=start_epoch,
+        lr=config.lr, optimizer=s["optimizer"], weight_decay=config.weight_decay,
+        momentum=config.momentum or 0.0, batch=s["batch"], **hyper, **sched, **step,
     )

@@ -244,9 +244,9 @@ def test_a_loop_that_swallows_the_time_limit_is_killed(tmp_path: Path) -> None:
 
 
 def test_an_unknown_adapter_field_is_an_adapter_error_naming_the_fields(tmp_path: Path) -> None:
-    verdict, text = _verdict(tmp_path, ("lr=LR, momentum=M", "lr=LR, momentum=M, optimizer='adam'"))
+    verdict, text = _verdict(tmp_path, ("lr=LR, momentum=M", "lr=LR, momentum=M, optimiser='adam'"))
     assert verdict == "adapter-error", text
-    assert "Adapter(...): got an unexpected keyword argument 'optimizer' (at case.py:" in text
+    assert "Adapter(...): got an unexpected keyword argument 'optimiser' (at case.py:" in text
     assert "its fields are: network, layers, loss, forward," in text
 
 

@@ -53,6 +53,7 @@ import torch
 from numpy.typing import NDArray
 
 from handnet.adapter import Adapter, AdapterError
+from handnet.adapter_optim import declared_config
 from handnet.layers import Dense
 from handnet.names import (
     backprop_key,
@@ -69,7 +70,9 @@ from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forw
 from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report
 from reference.checker.simulate import OptConfig
+from reference.checker.simulate_adaptive import AdaptiveConfig
 from reference.checker.usercode import call, call_with_copies, owned
+from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import compare_arrays
 from reference.comparison.scales import forward_scale, update_scales
 from reference.comparison.stability import (
@@ -83,10 +86,11 @@ from reference.comparison.stability import (
     widening,
 )
 from reference.comparison.tolerance import NEAR_MATCH_LIMIT, C, near_match_rtol, tolerance
+from reference.twin.adaptive import twin_state
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
-from reference.twin.optim import make_optimizer
-from reference.twin.schedule import current_lr, make_scheduler
+from reference.twin.optim import optimizer_from_config
+from reference.twin.schedule import current_lr, scheduler_from_config
 
 Array = NDArray[np.floating]
 AdapterSource = Adapter | Callable[[], Adapter]
@@ -413,9 +417,10 @@ class _Twin:
         if ad.bias_layout == "none":  # the twin has no bias to train either
             for linear in self.model.linears:
                 linear.bias.requires_grad_(False)
-        self.opt = make_optimizer(self.model, ad.lr, ad.momentum, ad.momentum_style,
-                                  ad.bias_momentum, ad.nesterov, ad.weight_decay)
-        self.sched = make_scheduler(self.opt, ad.lr_epoch, ad.lr_gamma)
+        declared = declared_config(ad)  # the declaration, never the user's objects
+        self.opt = optimizer_from_config(self.model, declared)
+        self.sched = scheduler_from_config(self.opt, declared)
+        self.per_update = ad.schedule_per == "update"
         self.loss = get_torch_loss(ad.loss)
         self.loss_name = ad.loss
         self.names = ctx.names
@@ -430,8 +435,18 @@ class _Twin:
         check_bce_clamp(y_hat.detach(), self.loss_name, step)
         self.loss(y_hat, torch.from_numpy(y)).backward()
         self.opt.step()
-        for _ in range(epochs_to_next):
+        for _ in range(1 if self.per_update else epochs_to_next):
             self.sched.step()
+
+    def decays(self) -> dict[str, float]:
+        """Each parameter's weight decay (its group's)."""
+        out = {}
+        for group in self.opt.param_groups:
+            ids = {id(q) for q in group["params"]}
+            for n, q in self.model.named_handnet_parameters().items():
+                if id(q) in ids:
+                    out[n] = float(group["weight_decay"])
+        return out
 
 
 def _check_updates(ctx: _Context) -> list[ParameterResult]:
@@ -452,12 +467,22 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     expected: list[dict[str, Array]] = []
     extras: list[dict[str, float]] = []  # per step, per parameter: the error scale s
     carried = {n: 0.0 for n in names}  # the momentum buffer's share of gradient error
-    cfg = _opt_config(ad)
+    cfg = _opt_config(ad, twin)
+    adaptive = AdaptiveScales(ad.optimizer, twin.opt.param_groups[0]) \
+        if isinstance(cfg, AdaptiveConfig) else None
+    decays = twin.decays()
     broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
     epochs = ctx.plan.epochs
     for t, (x, y) in enumerate(ctx.batches):
         if ad.start_epoch is not None:
             call(f"start_epoch({epochs[t]})", ad.start_epoch, epochs[t])
+        lr = current_lr(twin.opt)
+        if lr == 0:
+            ctx.report.notes.append(
+                f"the declared schedule's lr is 0 at step {t + 1} (epoch {epochs[t]}): updates "
+                "are compared in units of the lr, so the trajectory stops there (fewer --steps, "
+                "or a schedule that does not reach 0 within them)")
+            break
         out_before = ctx.forward(x, f"forward(x) (before step {t + 1})") if t == 0 else None
         call_with_copies(f"train_step(x, y) (step {t + 1})", ad.train_step, ["x", "y"],
                          [ad.to_user(x), ad.to_user(y)], ctx.faults)
@@ -465,7 +490,6 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         if broken:
             break
         user_now = _user_params(ad, names)
-        lr = current_lr(twin.opt)
         advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
         try:
             grad_scales = _error_scales(twin.model, x, y, ad.loss, t + 1)
@@ -506,11 +530,18 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
                          / lr for n in names})
         rtol = ctx.rtol(t + 1)
         step_extra = {}
+        if adaptive is not None:
+            scales = adaptive.step_all(handnet_gradients(twin.model), grad_scales, twin_prev,
+                                       twin_state(twin.opt, twin.model), decays, lr)
         for n in names:
-            m = cfg.momentum if cfg.uses_momentum(n) else 0.0
-            carried[n] = m * carried[n] + lr * float(np.max(grad_scales[n]))
             rounding = UPDATE_ROUNDING * ctx.eps * max(
                 float(np.max(np.abs(a))) for a in (user_prev[n], user_now[n], twin_now[n]))
+            if adaptive is not None:
+                step_extra[n] = (float(np.max(scales[n])) + rounding / rtol) / lr
+                continue
+            assert isinstance(cfg, OptConfig)
+            m = cfg.momentum if cfg.uses_momentum(n) else 0.0
+            carried[n] = m * carried[n] + lr * float(np.max(grad_scales[n]))
             step_extra[n] = (cfg.first_step_scale(n) * carried[n] + rounding / rtol) / lr
         extras.append(step_extra)
         user_prev, twin_prev = user_now, twin_now
@@ -616,10 +647,15 @@ def _user_params(ad: Adapter, names: dict[str, str]) -> dict[str, Array]:
     return {n: v for n, v in ad.canonical_dict().items() if n in names}
 
 
-def _opt_config(ad: Adapter) -> OptConfig:
+def _opt_config(ad: Adapter, twin: _Twin) -> OptConfig | AdaptiveConfig:
+    """The declared optimiser for the diagnosis's simulations (an adaptive one with torch's
+    defaults resolved, read from the twin's parameter groups)."""
     assert ad.lr is not None
+    if ad.optimizer != "sgd":
+        return AdaptiveConfig.from_groups(ad.optimizer, twin.opt.param_groups)
     return OptConfig(float(ad.lr), float(ad.momentum), ad.momentum_style,
-                     bool(ad.bias_momentum), bool(ad.nesterov), float(ad.weight_decay))
+                     bool(ad.bias_momentum), bool(ad.nesterov), float(ad.weight_decay),
+                     bias_decay=bool(ad.bias_decay))
 
 
 def _shape_changes(ad: Adapter, names: dict[str, str],

@@ -27,8 +27,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.adapter import Adapter, AdapterError
+from handnet.adapter_optim import first_change, schedule_text
 from reference.checker import simulate as sim
 from reference.checker.diagnose import Problem
+from reference.checker.simulate_adaptive import AdaptiveConfig
 
 Array = NDArray[np.floating]
 
@@ -37,6 +39,7 @@ DEFAULT_BATCHES = 3
 FIRST_BATCH = (8, 7, 9, 6, 10, 11, 12, 13)
 SECOND_BATCH = (5, 3, 11, 13, 4, 17, 19, 23)
 BIAS_STD = 0.5
+MAX_UPDATE_STEPS = 12  # a per-update schedule's first change is run up to, at most this far
 
 
 @dataclass
@@ -52,8 +55,12 @@ class Plan:
 
 def make(ad: Adapter, batch: int | None, steps: int | None, seed: int) -> Plan:
     """The batches and epochs of one run (see the module docstring)."""
+    change = first_change(ad) if ad.train_step is not None else 0
+    per_update = ad.schedule_per == "update"
     if steps is None:
         steps = DEFAULT_STEPS if ad.train_step is not None else DEFAULT_BATCHES
+        if per_update and change + 2 > steps and change + 2 <= MAX_UPDATE_STEPS:
+            steps = change + 2  # updates cannot be skipped: run up to the first change and past
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise AdapterError(f"steps must be a positive integer, got {steps!r}")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
@@ -67,8 +74,7 @@ def make(ad: Adapter, batch: int | None, steps: int | None, seed: int) -> Plan:
     rng = np.random.default_rng(seed)
     batches = [draw(rng, b, sizes, ad.loss, ad.dtype())
                for b in batch_sizes(batch or ad.batch, steps, sizes)]
-    lr_epoch = ad.lr_epoch if ad.train_step is not None and ad.lr_gamma > 0 else 0
-    return Plan(batches, epochs(steps, lr_epoch), notes)
+    return Plan(batches, epochs(steps, 0 if per_update else change), notes)
 
 
 def batch_sizes(fixed: int | None, steps: int, widths: list[int]) -> list[int]:
@@ -158,8 +164,10 @@ def unobservable(p: Problem, ad: Adapter) -> list[str]:
     if opt is None or lr_at is None:
         return []
     n = len(p.expected)
-    variants: list[tuple[str, sim.OptConfig, Callable[[int], float]]] = []
-    if opt.momentum > 0:
+    variants: list[tuple[str, sim.OptConfig | AdaptiveConfig, Callable[[int], float]]] = []
+    if isinstance(opt, AdaptiveConfig):
+        variants += [(label, cfg, lr_at) for label, cfg in _adaptive_features(opt)]
+    elif opt.momentum > 0:
         variants.append((f"momentum {opt.momentum:g}", replace(opt, momentum=0.0,
                                                                 nesterov=False), lr_at))
         if opt.nesterov:
@@ -170,12 +178,12 @@ def unobservable(p: Problem, ad: Adapter) -> list[str]:
                              replace(opt, style=other), lr_at))
         variants.append((f"bias_momentum={opt.bias_momentum}",
                          replace(opt, bias_momentum=not opt.bias_momentum), lr_at))
-    if opt.weight_decay > 0:
+    if opt.weight_decay > 0 and not isinstance(opt, AdaptiveConfig):
         variants.append((f"weight_decay {opt.weight_decay:g}", replace(opt, weight_decay=0.0),
                          lr_at))
-    if ad.lr_epoch > 0 and ad.lr_gamma > 0:
-        variants.append((f"the lr schedule (x {1 - ad.lr_gamma:g} every {ad.lr_epoch} "
-                         "epochs)", opt, lambda t: opt.lr))
+    schedule = schedule_text(ad)
+    if schedule:
+        variants.append((schedule, opt, lambda t: opt.lr))
     out = []
     for label, cfg, lr_of in variants:
         updates = sim.trajectory(p.params, p.activations, sim.STATED_LOSS[p.loss], p.batches,
@@ -185,6 +193,33 @@ def unobservable(p: Problem, ad: Adapter) -> list[str]:
         if same:
             out.append(f"{label}: without it the {n} step(s) compared give the same updates "
                        "within the tolerance, so a network that gets it wrong would pass too "
-                       f"(compare more --steps; at least {DEFAULT_STEPS} cross a declared "
-                       "schedule's decay)")
+                       f"(compare more --steps; {_crossing_hint(ad)})")
+    return out
+
+
+def _crossing_hint(ad: Adapter) -> str:
+    change = first_change(ad)
+    if ad.schedule_per == "update" and change:
+        return f"the schedule's first change is at update {change}: --steps {change + 2} crosses it"
+    return f"at least {DEFAULT_STEPS} cross a declared schedule's first change"
+
+
+def _adaptive_features(opt: AdaptiveConfig) -> list[tuple[str, AdaptiveConfig]]:
+    """Each declared feature of an adaptive optimiser, and the optimiser without it."""
+    out = []
+    if opt.weight_decay > 0:
+        out.append((f"weight_decay {opt.weight_decay:g}", replace(opt, weight_decay=0.0)))
+        if not opt.bias_decay:
+            out.append(("bias_decay=False", replace(opt, bias_decay=True)))
+    if opt.amsgrad:
+        out.append(("amsgrad=True (v_max never exceeded v)", replace(opt, amsgrad=False)))
+    if opt.centered:
+        out.append(("centered=True", replace(opt, centered=False)))
+    if opt.momentum > 0:
+        out.append((f"momentum {opt.momentum:g}", replace(opt, momentum=0.0)))
+    if opt.lr_decay > 0:
+        out.append((f"lr_decay {opt.lr_decay:g}", replace(opt, lr_decay=0.0)))
+    if opt.initial_accumulator_value > 0:
+        out.append((f"initial_accumulator_value {opt.initial_accumulator_value:g}",
+                    replace(opt, initial_accumulator_value=0.0)))
     return out

@@ -43,6 +43,7 @@ from handnet.names import backprop_key, bias_name, is_bias, is_weight, layer_of,
 from reference.checker import simulate as sim
 from reference.checker.patterns import Pattern
 from reference.checker.simulate import LOSS_DERIVATIVES, STATED_LOSS, Mutation, OptConfig
+from reference.checker.simulate_adaptive import AdaptiveConfig, first_updates
 
 Array = NDArray[np.floating]
 
@@ -79,7 +80,7 @@ class Problem:
     fits: Fits
     residual: Residual
     raw_shapes: dict[str, tuple[Array, tuple[int, ...]]] = field(default_factory=dict)
-    opt: OptConfig | None = None
+    opt: OptConfig | AdaptiveConfig | None = None
     lr_at: Callable[[int], float] | None = None
     lr_epoch: int = 0
     lr_gamma: float = 0.0
@@ -220,10 +221,53 @@ def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
             out[name] = [Finding(
                 Pattern.CONSEQUENCE, f"diverges from step {t}, after {', '.join(first)} went "
                 f"wrong at step {t_first}: probably a consequence; start there")]
+    sign_like = _sign_like(p)
+    for name, finding in sign_like.items():
+        out[name].insert(0, finding)
     for name in out:
         if not out[name]:
             out[name].append(_unexplained(p, name))
     return out
+
+
+SIGN_LIKE_SHARE = 0.9  # of the elements, with |update| / lr within SIGN_LIKE_SPREAD of one value
+SIGN_LIKE_SPREAD = 0.05
+
+
+def _sign_like(p: Problem) -> dict[str, Finding]:
+    """A network declared as SGD whose first updates are about ``±c lr`` in (nearly) every
+    element, with the gradient's sign: an adaptive optimiser's first step (Adam, AdamW and
+    Adagrad take ``±lr``, RMSprop ``±lr / sqrt(1 - alpha)``), not SGD's ``lr g``."""
+    if p.style != "update" or not isinstance(p.opt, OptConfig):
+        return {}
+    wrong = [n for n, t in p.first_wrong.items() if t == 1 and n in p.actual[0]]
+    if not wrong:
+        return {}
+    a = np.concatenate([p.actual[0][n].ravel() for n in wrong])
+    g = np.concatenate([p.expected[0][n].ravel() for n in wrong])
+    size = np.abs(a)
+    c = float(np.median(size))
+    if a.size < 2 or c == 0 or not np.isfinite(c):
+        return {}
+    same = np.abs(size - c) <= SIGN_LIKE_SPREAD * c
+    agree = np.sign(a) == np.sign(g)
+    if np.mean(same) < SIGN_LIKE_SHARE or np.mean(agree) < SIGN_LIKE_SHARE:
+        return {}
+    if abs(c - 1) <= SIGN_LIKE_SPREAD:
+        which, size_text = "optimizer='adam' (or 'adamw', 'adagrad': each moves every element " \
+            "by lr on its first step)", "±lr"
+    else:
+        alpha = 1 - 1 / c**2 if c > 1 else float("nan")
+        which = (f"optimizer='rmsprop' (alpha = {alpha:.3g} gives ±lr / sqrt(1 - alpha) on the "
+                 "first step)" if np.isfinite(alpha) else "the optimiser it uses")
+        size_text = f"±{c:.3g} lr"
+    text = (f"updates of about {size_text} on the first step, with the gradient's sign, in "
+            f"{np.mean(same):.0%} of the elements: this looks like an adaptive optimiser (Adam, "
+            f"RMSprop), not the SGD the adapter declares; declare {which} with its "
+            "hyper-parameters in the adapter")
+    evidence = f"median |update| / lr = {c:.6g}"
+    return {n: Finding(Pattern.ADAPTIVE_UNDECLARED, text, layer_of(n), tuple(wrong), evidence)
+            for n in wrong}
 
 
 def _follows(found: list[Finding], early: list[str]) -> bool:
@@ -406,11 +450,15 @@ def _simulated(p: Problem) -> list[Simulated]:
     def units(grads: dict[str, Array]) -> dict[str, Array]:
         if p.style != "update" or opt is None:
             return grads
+        if isinstance(opt, AdaptiveConfig):  # the first step from zero state, over lr
+            return first_updates(opt, current, grads, opt.lr)
         return {n: opt.first_step_scale(n) * (g + wd * current[n] if wd else g)
                 for n, g in grads.items()}
 
     def update(name: str, g: Array, W: Array) -> Array:
         assert opt is not None
+        if isinstance(opt, AdaptiveConfig):
+            return opt.update(name, W, g, opt.lr, {})
         return opt.lr * opt.first_step_scale(name) * (g + wd * W if wd else g)
 
     def run(mutation: Mutation) -> tuple[dict[str, Array], list[Array]]:
@@ -522,9 +570,11 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
     stated = STATED_LOSS[p.loss]
     lr0 = opt.lr
     gamma = 1.0 - p.lr_gamma
-    variants: list[tuple[str, Pattern, OptConfig, Callable[[int], float]]] = []
-    base_lr = p.at_epochs(sim.step_lr(lr0, p.lr_epoch, gamma))
-    if opt.momentum > 0:
+    variants: list[tuple[str, Pattern, OptConfig | AdaptiveConfig, Callable[[int], float]]] = []
+    base_lr = p.lr_at  # the twin's lr at each step compared
+    if isinstance(opt, AdaptiveConfig):
+        variants += [(label, kind, cfg, base_lr) for label, kind, cfg in _adaptive_variants(opt)]
+    elif opt.momentum > 0:
         other = "torch" if opt.style == "classic" else "classic"
         variants.append((f"{other} momentum instead of the stated {opt.style} (they part "
                          "after an lr change)", Pattern.MOMENTUM_STYLE,
@@ -562,7 +612,7 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                              f"{opt.weight_decay:g} * p, decoupled) instead of added to the "
                              "gradient: the momentum buffer never carries it", Pattern.WEIGHT_DECAY,
                              replace(opt, decoupled_decay=True), base_lr))
-    if opt.weight_decay > 0:
+    if opt.weight_decay > 0 and not isinstance(opt, AdaptiveConfig):
         variants.append(("the biases left out of the weight decay (torch's SGD decays every "
                          "parameter it is given)", Pattern.WEIGHT_DECAY,
                          replace(opt, bias_decay=False), base_lr))
@@ -587,6 +637,42 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
             out[name].append(Finding(
                 kind, f"{label} — a {len(p.expected)}-step simulation with that one change "
                 f"reproduces {_list(p, explains)}", None, explains, whole_run=True))
+
+
+def _adaptive_variants(opt: AdaptiveConfig) -> list[tuple[str, Pattern, AdaptiveConfig]]:
+    """The mistakes people write in a hand-written Adam, AdamW, RMSprop or Adagrad."""
+    out: list[tuple[str, Pattern, AdaptiveConfig]] = []
+    if opt.kind in ("adam", "adamw"):
+        out += [
+            ("Adam without bias correction: m / (sqrt(v) + eps) with m, v as they are (the "
+             "first steps too small by (1 - beta1**t))", Pattern.ADAM_BIAS_CORRECTION,
+             replace(opt, bias_correction=False)),
+            ("eps inside the square root: sqrt(v_hat + eps) instead of sqrt(v_hat) + eps",
+             Pattern.EPS_INSIDE_SQRT, replace(opt, eps_inside=True)),
+            ("the second moment of the previous step: v used before this step's g**2 goes "
+             "in (on step 1 only eps is left)", Pattern.V_PREVIOUS,
+             replace(opt, v_previous=True)),
+        ]
+        if opt.weight_decay > 0:
+            text = ("AdamW's weight decay added to the gradient (Adam's L2, coupled) instead "
+                    "of applied to the parameter (p -= lr * wd * p)" if opt.kind == "adamw" else
+                    "Adam's weight decay applied to the parameter (AdamW's, decoupled: p -= lr "
+                    "* wd * p) instead of added to the gradient")
+            out.append((text, Pattern.DECAY_COUPLING,
+                        replace(opt, decoupled=opt.kind != "adamw")))
+    if opt.kind == "rmsprop":
+        out.append((f"RMSprop's averages weighted the other way round: s = {opt.alpha:g} * g**2 "
+                    f"+ {1 - opt.alpha:g} * s (alpha and 1 - alpha swapped)",
+                    Pattern.RMSPROP_ALPHA, replace(opt, alpha_swapped=True)))
+        if opt.centered:
+            out.append(("centered RMSprop with sqrt(s + a**2) instead of sqrt(s - a**2) (the "
+                        "mean's square added, not subtracted)", Pattern.RMSPROP_CENTERED,
+                        replace(opt, centered_plus=True)))
+    if opt.kind == "adagrad" and opt.lr_decay > 0:
+        out.append(("Adagrad's lr decay counted from step 1: lr / (1 + t * lr_decay) where "
+                    "torch has (t - 1)", Pattern.ADAGRAD_LR_DECAY,
+                    replace(opt, lr_decay_shift=1)))
+    return out
 
 
 def _fits_all(p: Problem, name: str, predicted: list[dict[str, Array]]) -> bool:

@@ -38,6 +38,15 @@ class Pattern(StrEnum):
     SCHEDULE_EARLY = "schedule_early"
     SCHEDULE_LATE = "schedule_late"
     SCHEDULE_GAMMA = "schedule_gamma"
+    # the adaptive optimisers' variants over the trajectory
+    ADAM_BIAS_CORRECTION = "adam_bias_correction"
+    EPS_INSIDE_SQRT = "eps_inside_sqrt"
+    V_PREVIOUS = "v_previous"
+    DECAY_COUPLING = "decay_coupling"
+    RMSPROP_CENTERED = "rmsprop_centered"
+    RMSPROP_ALPHA = "rmsprop_alpha"
+    ADAGRAD_LR_DECAY = "adagrad_lr_decay"
+    ADAPTIVE_UNDECLARED = "adaptive_undeclared"
     # not a bug of the parameter itself
     FORWARD = "forward"
     CONSEQUENCE = "consequence"
@@ -59,6 +68,11 @@ SHORT: dict[Pattern, str] = {
     Pattern.SCHEDULE_GAMMA: "gamma vs 1-gamma", Pattern.FORWARD: "forward differs",
     Pattern.RELU_AT_ZERO: "relu'(0) = 1", Pattern.WRONG_LAYER_WEIGHTS: "other layer's W",
     Pattern.NESTEROV: "nesterov formula", Pattern.WEIGHT_DECAY: "weight decay decoupled",
+    Pattern.ADAM_BIAS_CORRECTION: "no bias correction", Pattern.EPS_INSIDE_SQRT: "eps inside sqrt",
+    Pattern.V_PREVIOUS: "v of previous step", Pattern.DECAY_COUPLING: "decay coupling",
+    Pattern.RMSPROP_CENTERED: "centered sign", Pattern.RMSPROP_ALPHA: "alpha vs 1-alpha",
+    Pattern.ADAGRAD_LR_DECAY: "lr_decay off by one",
+    Pattern.ADAPTIVE_UNDECLARED: "adaptive optimiser?",
     Pattern.CONSEQUENCE: "consequence", Pattern.UNEXPLAINED: "no pattern fits",
     Pattern.BROKEN: "broken",
 }

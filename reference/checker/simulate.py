@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.names import bias_name, is_bias, weight_name
+from reference.checker.simulate_adaptive import AdaptiveConfig
 
 Array = NDArray[np.floating]
 Params = Sequence[tuple[Array, Array]]
@@ -261,16 +262,18 @@ def trajectory(
     activations: Sequence[str],
     loss: str,
     batches: Sequence[tuple[Array, Array]],
-    opt: OptConfig,
+    opt: OptConfig | AdaptiveConfig,
     lr_at: Callable[[int], float],
     trainable: Collection[str] | None = None,
 ) -> list[dict[str, Array]]:
     """The update ``p_{t-1} - p_t`` of every parameter at every step ``t`` (one per batch);
-    parameters not in ``trainable`` (when given: biases of a network without them) stay."""
+    parameters not in ``trainable`` (when given: biases of a network without them) stay.
+    An :class:`AdaptiveConfig` steps Adam, AdamW, RMSprop or Adagrad (with its variant)."""
     current = {}
     for i, (W, b) in enumerate(params):
         current[weight_name(i)], current[bias_name(i)] = W.astype(np.float64), b.astype(np.float64)
     buffers: dict[str, Array] = {}
+    states: dict[str, dict[str, Array]] = {}
     updates = []
     n = len(params)
     for t, (x, y) in enumerate(batches):
@@ -280,6 +283,9 @@ def trajectory(
         step = {}
         for name, p in current.items():
             if trainable is not None and name not in trainable:
+                continue
+            if isinstance(opt, AdaptiveConfig):
+                step[name] = opt.update(name, p, grads[name], lr, states.setdefault(name, {}))
                 continue
             wd = opt.weight_decay if opt.bias_decay or not is_bias(name) else 0.0
             coupled = wd and not opt.decoupled_decay

@@ -72,13 +72,8 @@ class AdaptiveLockstep:
         handnet_step(self.net, self.opt, x, y, self.loss)
         self.steps += 1
         grads, state = handnet_gradients(self.model), twin_state(self.twin_opt, self.model)
-        coupled = self.spec.kind != "adamw"
-        for name, g in grads.items():
-            wd = self.decay[name] if coupled else 0.0
-            p = before[name].astype(np.float64)
-            g64 = g.astype(np.float64) + wd * p
-            s_g = np.asarray(s_grad[name]) + wd * np.abs(p)
-            u = self.errors.step(name, g64, s_g, state[name], self.spec.lr)
+        scales = self.errors.step_all(grads, s_grad, before, state, self.decay, self.spec.lr)
+        for name, u in scales.items():
             self.scales[name] += float(np.max(u))
 
     def parameters(self) -> tuple[dict[str, Array], dict[str, Array]]:

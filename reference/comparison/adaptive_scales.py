@@ -62,6 +62,25 @@ class AdaptiveScales:
             return self._rmsprop(e, g, s_g, st, lr, zero)
         return self._adagrad(e, g, s_g, st, lr, zero)
 
+    def step_all(self, grads: dict[str, Any], s_grad: dict[str, Any], before: dict[str, Any],
+                 state: dict[str, dict[str, Any]], decay: dict[str, float], lr: float
+                 ) -> dict[str, Array]:
+        """:meth:`step` for every parameter with state: ``grads`` the loss gradients,
+        ``s_grad`` their error scales, ``before`` the parameters the step started from,
+        ``decay`` each one's weight decay (added to the gradient except for AdamW's, which is
+        decoupled), ``state`` the twin's after the step.  The update error scales by name."""
+        coupled = self.kind != "adamw"
+        out = {}
+        for name, g in grads.items():
+            if name not in state:
+                continue
+            wd = decay[name] if coupled else 0.0
+            p = np.asarray(before[name], dtype=np.float64)
+            g64 = np.asarray(g, dtype=np.float64) + wd * p
+            s_g = np.asarray(s_grad[name], dtype=np.float64) + wd * np.abs(p)
+            out[name] = self.step(name, g64, s_g, state[name], lr)
+        return out
+
     def _adam(self, e: dict[str, Array], g: Array, s_g: Array, st: dict[str, Array],
               lr: float, zero: Array) -> Array:
         b1, b2 = self.hyper["betas"]
