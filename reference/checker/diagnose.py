@@ -105,6 +105,11 @@ class Problem:
         return int(self.batches[0][0].shape[0])
 
     @property
+    def averages(self) -> bool:
+        """Whether the stated loss averages over the batch (mse, bce, ...; not the sums)."""
+        return not any(word in self.loss for word in ("sse", "sum"))
+
+    @property
     def n_out(self) -> int:
         return int(self.params[-1][0].shape[1])
 
@@ -125,13 +130,16 @@ def fit_factor(actual: Array, expected: Array) -> tuple[float, float]:
 
 
 def named_factors(batch: int, n_out: int, style: str, lr: float | None,
-                  n_in: int = 0) -> list[tuple[float, str]]:
-    """The usual suspects for a constant factor, with what each would mean; the list has the
-    same length and order for every ``batch`` (:func:`batch_law` relies on it)."""
+                  n_in: int = 0, averages: bool = False) -> list[tuple[float, str]]:
+    """The usual suspects for a constant factor, with what each would mean (``averages``: the
+    stated loss already averages over the batch); the list has the same length and order for
+    every ``batch`` (:func:`batch_law` relies on it)."""
     n = batch * n_out
     out = [
-        (batch, f"B (batch {batch}): summed where the loss averages"),
-        (1 / batch, f"1/B (batch {batch}): averaged where the loss sums"),
+        (batch, f"B (batch {batch}): summed where the loss averages" if averages else
+         f"B (batch {batch}): multiplied by the batch size (the loss sums already)"),
+        (1 / batch, f"1/B (batch {batch}): divided by the batch size twice (the loss already "
+         "averages)" if averages else f"1/B (batch {batch}): averaged where the loss sums"),
         (2.0, "2: the factor 2 of a square kept where the loss halves it"),
         (0.5, "1/2: the factor 2 of a square lost"),
         (batch / 2, f"B/2 (batch {batch})"),
@@ -172,7 +180,7 @@ def batch_law(p: Problem, name: str, n_in: int) -> tuple[list[int], str, bool] |
     if len(fitted) < 2 or not all(np.isfinite(c) for c in fitted.values()):
         return None
     lr = p.opt.lr if p.opt else None
-    tables = {b: named_factors(b, p.n_out, p.style, lr, n_in) for b in fitted}
+    tables = {b: named_factors(b, p.n_out, p.style, lr, n_in, p.averages) for b in fitted}
     size = len(next(iter(tables.values())))
     keep = [i for i in range(size)
             if all(abs(abs(c) - tables[b][i][0]) <= 1e-6 * tables[b][i][0]
@@ -300,6 +308,9 @@ def _step_one(p: Problem, wrong: list[str], out: dict[str, list[Finding]]) -> No
     confined: dict[str, list[Finding]] = {}
     for fit in ranked:
         (label, kind, layer, predicted), explains, contradicts = fit
+        if layer is None and len({layer_of(n) for n in explains}) == 1 and any(
+                f.sim.layer is not None and set(f.explains) == set(explains) for f in ranked):
+            continue  # "at every layer" that only explains one layer: its one-layer version
         count = len(explains)
         which = _list(p, explains)
         if n_wrong == 1:
@@ -340,7 +351,7 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
         lr = p.opt.lr if p.opt else None
         sign_c = 1.0 if c >= 0 else -1.0
         n_in = int(p.batches[0][0].shape[1])
-        suspects = named_factors(p.batch, p.n_out, p.style, lr, n_in)
+        suspects = named_factors(p.batch, p.n_out, p.style, lr, n_in, p.averages)
         law = batch_law(p, name, n_in)
         if law is not None:  # several batch sizes: only a law that fits them all names it
             suspects = [suspects[i] for i in law[0]]
@@ -546,16 +557,22 @@ def _simulated(p: Problem) -> list[Simulated]:
             out.append(("every layer updated inside the backward loop before the delta below "
                         "it is computed (deltas after the update)", Pattern.AFTER_UPDATE, None,
                         units(run(Mutation("after_update", -1))[0])))
-    if p.batch == 1:
-        correct, deltas = run(Mutation())
-        for j in range(n):
-            if p.params[j][1].shape[1] < 2:
-                continue
+    correct, deltas = run(Mutation())
+    for j in range(n):
+        if p.params[j][1].shape[1] < 2:
+            continue
+        total = deltas[j].sum()
+        reductions = [("summed over the units instead of over the batch", total)] \
+            if p.batch == 1 else [
+                ("reduced to one number, summed over the batch and the units (np.sum(delta) "
+                 "with no axis)", total),
+                ("reduced to one number, averaged over the batch and the units "
+                 "(np.mean(delta) with no axis)", total / deltas[j].size)]
+        for how, value in reductions:
             pred = dict(correct)
-            pred[bias_name(j)] = np.full(p.params[j][1].shape, deltas[j].sum())
-            out.append((f"{p.layer(j)}: bias gradient summed over the units instead of over "
-                        "the batch (every unit gets the same value)", Pattern.BIAS_AXIS, j,
-                        units(pred)))
+            pred[bias_name(j)] = np.full(p.params[j][1].shape, value)
+            out.append((f"{p.layer(j)}: bias gradient {how}: every unit gets the same value",
+                        Pattern.BIAS_AXIS, j, units(pred)))
     return [Simulated(*one) for one in out]
 
 
