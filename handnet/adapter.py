@@ -48,13 +48,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from handnet.activations import ACTIVATIONS
+from handnet.activations import ACTIVATIONS, ELEMENTWISE
 from handnet.losses import LOSSES
 from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
 
 Array = NDArray[np.floating]
 
+# What the check can declare today.  handnet.losses has more (sse, half-mse, bce-sum, on
+# logits, softmax cross-entropy) and handnet.activations has softmax; the check's diagnosis
+# does not model them yet (issue 12), so they are refused with a message saying so.
+CHECKED_LOSSES = ("half-sse", "mse", "bce")
+CHECKED_ACTIVATIONS = ELEMENTWISE
 WEIGHT_LAYOUTS = ("in_out", "out_in")
 BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
 INPUT_LAYOUTS = ("rows", "columns")
@@ -113,7 +118,7 @@ class Adapter:
         if isinstance(self.folded_input, bool) or self.folded_input not in (1, -1):
             raise AdapterError(f"folded_input must be 1 or -1 (the constant the folded bias "
                                f"row multiplies), got {self.folded_input!r}")
-        _choice("loss", self.loss, tuple(LOSSES))
+        _checked("loss", self.loss, CHECKED_LOSSES, tuple(LOSSES))
         _choice("momentum_style", self.momentum_style, STYLES)
         if not self.layers:
             raise AdapterError("the adapter lists no layers")
@@ -151,8 +156,8 @@ class Adapter:
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
-            _choice(f"layer {i} ({layer.weight!r}) activation", layer.activation,
-                    tuple(ACTIVATIONS))
+            _checked(f"layer {i} ({layer.weight!r}) activation", layer.activation,
+                     CHECKED_ACTIVATIONS, tuple(ACTIVATIONS))
             folded_or_none = self.bias_layout in ("folded", "none")
             if folded_or_none and layer.bias is not None:
                 raise AdapterError(
@@ -512,6 +517,14 @@ def _integer(name: str, value: Any, low: int) -> None:
         raise AdapterError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < low:
         raise AdapterError(f"{name} must be at least {low}, got {value!r}")
+
+
+def _checked(name: str, value: str, checked: tuple[str, ...], known: tuple[str, ...]) -> None:
+    """``_choice`` among what the check supports, saying so for a name handnet knows."""
+    if isinstance(value, str) and value in known and value not in checked:
+        raise AdapterError(f"{name} is {value!r}: handnet trains it, but handnet check cannot "
+                           f"check it yet; it checks {', '.join(checked)}")
+    _choice(name, value, checked)
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
