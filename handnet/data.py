@@ -119,8 +119,8 @@ def check_classes(name: str, classes: object) -> None:
             and classes >= 2):
         raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
     if name not in MULTICLASS and classes != 2:
-        raise ValueError(f"classes: data set {name!r} has 2 classes, got {classes}; "
-                         f"only {', '.join(MULTICLASS)} take another number")
+        raise ValueError(f"classes must be 2 for data set {name!r} (got {classes}); only "
+                         f"{', '.join(MULTICLASS)} take another number")
 
 
 def load_dataset(

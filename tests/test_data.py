@@ -170,7 +170,7 @@ def test_spirals_are_deterministic_and_on_their_arms() -> None:
 
 
 def test_classes_are_checked_per_data_set() -> None:
-    with pytest.raises(ValueError, match="data set 'chessboard' has 2 classes, got 3"):
+    with pytest.raises(ValueError, match=r"classes must be 2 for data set 'chessboard' \(got 3\)"):
         load_dataset("chessboard", 10, 10, classes=3)
     with pytest.raises(ValueError, match="classes must be an integer >= 2"):
         load_dataset("spirals", 10, 10, classes=1)

@@ -236,7 +236,7 @@ def test_plain_sgd_row_has_no_momentum_and_no_schedule() -> None:
         ({"seed": 1.0}, "seed must be an integer"),
         ({"lr_gamma": 1.0}, r"lr_gamma must be in \[0, 1\)"),
         ({"n_train": 0}, "n_train must be positive"),
-        ({"classes": 3}, "data set 'chessboard' has 2 classes, got 3"),
+        ({"classes": 3}, r"classes must be 2 for data set 'chessboard' \(got 3\)"),
         ({"dataset": "spirals", "classes": 1}, "classes must be an integer >= 2"),
         ({"activation": ("softmax", "tanh", "tanh", "tanh")}, "on the output layer only"),
         ({"activation": "tanh", "loss": "ce", "hidden": ()}, None),

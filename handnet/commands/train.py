@@ -481,9 +481,9 @@ def _engine(choice: str, run: Run) -> str:
     """The engine ``--engine`` asks for, as ``"compiled"`` or ``"plain"``."""
     usable = fast.available() and fast.supports(run)
     if choice == "compiled" and not usable:
-        why = fast.why_unavailable() or ("it trains float64 networks with the built-in "
-                                         "activations and losses, by SGD with the lr set per "
-                                         "epoch, only")
+        why = fast.why_unavailable() or ("it trains float64 networks with element-wise "
+                                         f"activations and the losses {', '.join(fast.LOSS_CODES)}"
+                                         ", by SGD with the lr set per epoch, only")
         raise UsageError(f"--engine compiled: the compiled path cannot train this run ({why})")
     if choice == "auto":
         return "compiled" if usable else "plain"
