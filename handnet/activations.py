@@ -1,4 +1,4 @@
-"""Element-wise activations.
+"""Activations: element-wise ones, and the softmax for an output layer.
 
 Each activation maps a pre-activation ``z`` to an output ``a = f(z)`` and gives the derivative
 ``f'(z)`` written through what backprop has at hand.  Sigmoid and tanh use their *outputs*
@@ -6,6 +6,10 @@ Each activation maps a pre-activation ``z`` to an output ``a = f(z)`` and gives 
 ``relu'(0) = 0`` (torch's convention); identity has derivative 1.  ``derivative`` always
 returns a fresh array, which the caller may overwrite (backprop multiplies the upstream
 gradient into it in place).
+
+``softmax`` (row-wise, with the max shift; ``handnet.softmax``) is not element-wise: it has no
+``derivative`` but a ``vjp(a, g)``, the vector-Jacobian product ``a * (g - sum(g * a))`` that
+backprop applies instead of ``g * f'(z)``.  It belongs on the output layer (``OUTPUT_ONLY``).
 """
 
 from __future__ import annotations
@@ -15,21 +19,26 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.softmax import softmax, softmax_vjp
+
 Array = NDArray[np.floating]
 
 
 class Activation:
-    """An activation ``a = f(z)`` with ``derivative(z, a) = f'(z)``."""
+    """An activation ``a = f(z)`` with ``derivative(z, a) = f'(z)``, or, where the Jacobian is
+    not diagonal, ``vjp(a, g) = dL/dz`` from the output ``a`` and ``g = dL/da``."""
 
     def __init__(
         self,
         name: str,
         forward: Callable[[Array], Array],
         derivative: Callable[[Array, Array], Array],
+        vjp: Callable[[Array, Array], Array] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.derivative = derivative
+        self.vjp = vjp
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -79,12 +88,22 @@ def _identity_derivative(z: Array, a: Array) -> Array:
     return np.ones_like(z)
 
 
+def _no_elementwise_derivative(z: Array, a: Array) -> Array:
+    raise TypeError("softmax has no element-wise derivative: its Jacobian couples the outputs "
+                    "of a row; use Activation.vjp")
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative),
     "tanh": Activation("tanh", np.tanh, _tanh_derivative),
     "relu": Activation("relu", relu, _relu_derivative),
     "identity": Activation("identity", _identity, _identity_derivative),
+    "softmax": Activation("softmax", softmax, _no_elementwise_derivative, softmax_vjp),
 }
+
+# Activations that only make sense on the output layer (they normalise a whole row).
+OUTPUT_ONLY: tuple[str, ...] = ("softmax",)
+ELEMENTWISE: tuple[str, ...] = tuple(name for name in ACTIVATIONS if name not in OUTPUT_ONLY)
 
 
 def get_activation(name: str) -> Activation:

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from handnet.activations import ACTIVATIONS
+from handnet.activations import ACTIVATIONS, ELEMENTWISE
 from handnet.adapter_optim import (
     AdapterError,
     _choice,
@@ -65,6 +65,11 @@ from handnet.optim import STYLES
 
 Array = NDArray[np.floating]
 
+# What the check can declare today.  handnet.losses has more (sse, half-mse, bce-sum, on
+# logits, softmax cross-entropy) and handnet.activations has softmax; the check's diagnosis
+# does not model them yet (issue 12), so they are refused with a message saying so.
+CHECKED_LOSSES = ("half-sse", "mse", "bce")
+CHECKED_ACTIVATIONS = ELEMENTWISE
 WEIGHT_LAYOUTS = ("in_out", "out_in")
 BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
 INPUT_LAYOUTS = ("rows", "columns")
@@ -138,7 +143,7 @@ class Adapter:
         if isinstance(self.folded_input, bool) or self.folded_input not in (1, -1):
             raise AdapterError(f"folded_input must be 1 or -1 (the constant the folded bias "
                                f"row multiplies), got {self.folded_input!r}")
-        _choice("loss", self.loss, tuple(LOSSES))
+        _checked("loss", self.loss, CHECKED_LOSSES, tuple(LOSSES))
         _choice("momentum_style", self.momentum_style, STYLES)
         if not self.layers:
             raise AdapterError("the adapter lists no layers")
@@ -177,8 +182,8 @@ class Adapter:
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
-            _choice(f"layer {i} ({layer.weight!r}) activation", layer.activation,
-                    tuple(ACTIVATIONS))
+            _checked(f"layer {i} ({layer.weight!r}) activation", layer.activation,
+                     CHECKED_ACTIVATIONS, tuple(ACTIVATIONS))
             folded_or_none = self.bias_layout in ("folded", "none")
             if folded_or_none and layer.bias is not None:
                 raise AdapterError(
@@ -513,3 +518,11 @@ def _put(root: Any, path: str, current: Array, value: Array) -> bool:
             "parameter to random values before comparing: give randomize=False in the "
             "adapter to keep the network's own") from None
     return False
+
+
+def _checked(name: str, value: str, checked: tuple[str, ...], known: tuple[str, ...]) -> None:
+    """``_choice`` among what the check supports, saying so for a name handnet knows."""
+    if isinstance(value, str) and value in known and value not in checked:
+        raise AdapterError(f"{name} is {value!r}: handnet trains it, but handnet check cannot "
+                           f"check it yet; it checks {', '.join(checked)}")
+    _choice(name, value, checked)

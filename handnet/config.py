@@ -8,6 +8,13 @@ The seed's "plain SGD" row has no momentum and no schedule: ``optimizer="sgd"`` 
 Beyond the seed: ``optimizer`` adam, adamw, rmsprop or adagrad and ``schedule`` constant,
 multistep, exponential, cosine or linear (a warm-up), stepped per epoch or per update
 (``schedule_per``); ``handnet.choices`` says which field belongs to which and builds them.
+
+Outputs follow the data: one output for a binary data set under an element-wise loss (the
+seed's 2-...-1), one per class (``classes`` = K, targets one-hot) for ``spirals`` with K > 2 or
+any class loss (``softmax-ce``, ``ce``; a binary set then has K = 2).  A single ``activation``
+name applies to every hidden layer and to the output, except that a loss that takes logits or
+probabilities sets the output's: identity for ``softmax-ce``/``bce-logits``, softmax for ``ce``,
+sigmoid for ``bce``.  A list names every layer's activation itself (softmax on the output only).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from handnet.activations import ACTIVATIONS
+from handnet.activations import ACTIVATIONS, OUTPUT_ONLY
 from handnet.choices import (
     OPTIMIZERS,
     SCHEDULE_PER,
@@ -26,9 +33,9 @@ from handnet.choices import (
     build_schedule,
     check_fields,
 )
-from handnet.data import DATASETS
+from handnet.data import DATASETS, check_classes
 from handnet.init import INITS
-from handnet.losses import LOSSES
+from handnet.losses import LOSSES, get_loss
 from handnet.optim import STYLES
 
 __all__ = ["Config", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PER"]
@@ -75,6 +82,7 @@ class Config:
     print_interval: int = 100
     n_train: int = 1000
     n_test: int = 1000
+    classes: int = 2  # K: a choice for spirals only; the binary data sets have 2
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -86,14 +94,24 @@ class Config:
         self.validate()
 
     @property
+    def one_hot(self) -> bool:
+        """Targets are one-hot rows (one output per class) rather than a 0/1 column."""
+        return self.classes > 2 or get_loss(self.loss).classes
+
+    @property
+    def n_outputs(self) -> int:
+        return self.classes if self.one_hot else 1
+
+    @property
     def sizes(self) -> list[int]:
-        return [2, *self.hidden, 1]
+        return [2, *self.hidden, self.n_outputs]
 
     @property
     def activations(self) -> list[str]:
         n = len(self.hidden) + 1
         if isinstance(self.activation, str):
-            return [self.activation] * n
+            output = get_loss(self.loss).output_activation or self.activation
+            return [self.activation] * (n - 1) + [output]
         return list(self.activation)
 
     @property
@@ -126,6 +144,9 @@ class Config:
                 f"activation lists {len(self.activations)} names for "
                 f"{len(self.hidden) + 1} layers"
             )
+        _integer("classes", self.classes)
+        check_classes(self.dataset, self.classes)
+        self._check_output()
         for name in ("epochs", "batch_size", "lr_epoch", "print_interval", "n_train", "n_test",
                      "seed"):
             _integer(name, getattr(self, name))
@@ -156,6 +177,21 @@ class Config:
             raise ValueError(f"lr_epoch must be >= 0, got {self.lr_epoch}")
         build_optimizer(self)  # the classes' own checks of every hyper-parameter's range
         build_schedule(self)
+
+    def _check_output(self) -> None:
+        """Softmax only on the output, over at least two outputs; ``ce`` needs it there."""
+        *hidden, output = self.activations
+        for act in hidden:
+            if act in OUTPUT_ONLY:
+                raise ValueError(f"activation {act} normalises a whole layer: use it on the "
+                                 f"output layer only")
+        if output in OUTPUT_ONLY and self.n_outputs < 2:
+            raise ValueError(f"activation {output} over a single output is the constant 1; use "
+                             f"a class loss (softmax-ce, ce) or more classes")
+        wanted = get_loss(self.loss).output_activation
+        if wanted in OUTPUT_ONLY and output != wanted:
+            raise ValueError(f"loss {self.loss} takes {wanted} probabilities: the output layer's "
+                             f"activation must be {wanted}, got {output}")
 
     def seeds(self) -> tuple[np.random.SeedSequence, ...]:
         """Independent seed sequences for (data, init, shuffle)."""

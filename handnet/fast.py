@@ -109,8 +109,9 @@ def _require(run: Run) -> ModuleType:
     if kernel is None:
         raise RuntimeError(f"the fast path is not available ({_import_error})")
     if not supports(run):
-        raise ValueError("the fast path supports float64 networks with the built-in activations "
-                         "and losses, trained by SGD with the lr set per epoch, only")
+        raise ValueError("the fast path supports float64 networks with element-wise activations "
+                         f"and the losses {', '.join(LOSS_CODES)}, trained by SGD with the lr set "
+                         "per epoch, only")
     return kernel
 
 
@@ -118,8 +119,8 @@ def _require_batch(net: Network, loss: Loss) -> ModuleType:
     if _load() is None:
         raise RuntimeError(f"the fast path is not available ({_import_error})")
     if not supports_network(net, loss):
-        raise ValueError("the fast path supports float64 networks with the built-in activations "
-                         "and losses only")
+        raise ValueError("the fast path supports float64 networks with element-wise activations "
+                         f"and the losses {', '.join(LOSS_CODES)} only")
     assert _batch_kernel is not None
     return _batch_kernel
 

@@ -7,7 +7,10 @@ vector-Jacobian product, not just the gradient of one fixed loss) and walks the 
 reverse::
 
     delta_i     = g_i * f_i'(z_i)         (f' written through the output a_i where the
-                                           activation allows it, as the seed does)
+                                           activation allows it, as the seed does; for
+                                           the softmax output layer, whose Jacobian is not
+                                           diagonal, its vector-Jacobian product
+                                           s * (g - sum(g * s)), see handnet.softmax)
     g_{i-1}     = delta_i @ W_i.T         (computed with the weights as they are: nothing
                                            is updated during backward)
 
@@ -142,8 +145,12 @@ class Network:
             )
         g = upstream.astype(self._a[-1].dtype, copy=False)  # torch: g in y_hat's dtype
         for i in reversed(range(len(self.layers))):
-            delta = self.activations[i].derivative(self._z[i], self._a[i])  # a fresh array
-            delta *= g
+            vjp = self.activations[i].vjp
+            if vjp is None:  # element-wise: delta = g * f'(z)
+                delta = self.activations[i].derivative(self._z[i], self._a[i])  # a fresh array
+                delta *= g
+            else:  # softmax: every output of a row depends on every input of it
+                delta = vjp(self._a[i], g)
             self.layers[i].parameter_gradients(delta)
             if i == 0 and not to_input:
                 return None

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 Array = NDArray[np.floating]
 
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e")  # label 0: blue, label 1: orange
+# label 0: blue, label 1: orange, then matplotlib's tab10 order for more classes
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf")
 PLOT_NAMES = ("predictions", "loss", "lr")
 
 
@@ -50,7 +52,9 @@ def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
 
 
 def _scatter(ax: Axes, x: Array, labels: Array) -> None:
-    for value, colour in enumerate(CLASS_COLOURS):
+    classes = max(2, int(labels.max()) + 1) if labels.size else 2
+    for value in range(classes):
+        colour = CLASS_COLOURS[value % len(CLASS_COLOURS)]
         mask = labels.ravel() == value
         ax.scatter(
             x[mask, 0], x[mask, 1], s=9, c=colour, label=f"class {value}", linewidths=0
@@ -61,16 +65,28 @@ def plot_predictions(
     path: str | os.PathLike[str], network: Network, x: Array, y: Array, title: str = ""
 ) -> Path:
     """Two scatter panels of the points ``x``: coloured by the label ``y``, and by the network's
-    prediction (output > 0.5), with misclassified points ringed and the 0.5 contour drawn."""
+    prediction (output > 0.5, or the largest of K outputs; ``y`` a label column or one-hot
+    rows), with misclassified points ringed and the decision boundary drawn (the 0.5 contour,
+    or the borders between the regions of the K classes)."""
+    from handnet.data import labels_of
+    from handnet.train import predicted_labels
+
     y_hat = network.forward(x)
-    predicted = (y_hat > 0.5).astype(np.float64)
+    predicted = predicted_labels(y_hat)
+    y = labels_of(y)
     wrong = (predicted != y).ravel()
     acc = 1.0 - float(np.mean(wrong))
 
     lo = np.minimum(x.min(axis=0), 0.0)
     hi = np.maximum(x.max(axis=0), 1.0)
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 201), np.linspace(lo[1], hi[1], 201))
-    grid_out = network.forward(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(gx.shape)
+    grid_y_hat = network.forward(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    n_out = grid_y_hat.shape[1]
+    if n_out == 1:
+        grid_out, level = grid_y_hat.reshape(gx.shape), 0.5
+    else:  # class regions: a contour between consecutive labels draws every border
+        grid_out = predicted_labels(grid_y_hat).reshape(gx.shape)
+        level = None
 
     fig = _new_figure(10, 5)
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
@@ -81,8 +97,13 @@ def plot_predictions(
         x[wrong, 0], x[wrong, 1], s=40, facecolors="none", edgecolors="black",
         linewidths=0.8, label=f"wrong ({int(wrong.sum())})",
     )
-    if np.isfinite(grid_out).all() and grid_out.min() < 0.5 < grid_out.max():
-        axes[1].contour(gx, gy, grid_out, levels=[0.5], colors="black", linewidths=1.0)
+    if level is None and np.isfinite(grid_y_hat).all() and grid_out.min() < grid_out.max():
+        axes[1].contour(gx, gy, grid_out, levels=np.arange(n_out - 1) + 0.5, colors="black",
+                        linewidths=1.0)
+        axes[1].plot([], [], color="black", linewidth=1.0, label="class border")
+    elif level is not None and np.isfinite(grid_out).all() and (
+            grid_out.min() < level < grid_out.max()):
+        axes[1].contour(gx, gy, grid_out, levels=[level], colors="black", linewidths=1.0)
         axes[1].plot([], [], color="black", linewidth=1.0, label="output = 0.5")
     axes[1].set_title(f"prediction (accuracy {100 * acc:.2f}%)")
     for ax in axes:

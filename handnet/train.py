@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from handnet.choices import build_optimizer, build_schedule
 from handnet.config import Config
-from handnet.data import Dataset, load_dataset
+from handnet.data import Dataset, labels_of, load_dataset, one_hot
 from handnet.losses import Loss, get_loss
 from handnet.network import Network
 from handnet.optim import Optimizer
@@ -58,20 +58,32 @@ class Run:
 EpochCallback = Callable[[int, Indices, Run], None]
 
 
+def predicted_labels(y_hat: Array) -> Array:
+    """Class labels (n, 1) from outputs: above 0.5 for one output, else the largest output."""
+    if y_hat.shape[1] == 1:
+        return (y_hat > 0.5).astype(np.float64)
+    return np.argmax(y_hat, axis=1)[:, None].astype(np.float64)
+
+
 def predict(net: Network, x: Array) -> Array:
-    """Class labels (0.0 or 1.0): output above 0.5."""
-    return (net.forward(x) > 0.5).astype(np.float64)
+    """Class labels (n, 1): 0.0 or 1.0 (output above 0.5) for one output, else the argmax."""
+    return predicted_labels(net.forward(x))
 
 
 def accuracy(net: Network, x: Array, y: Array) -> float:
-    return float(np.mean(predict(net, x) == y))
+    """The fraction of rows whose predicted class is the target's (``y`` a label column or
+    one-hot rows)."""
+    return float(np.mean(predict(net, x) == labels_of(y)))
 
 
 def build(config: Config, data: Dataset | None = None) -> Run:
     """Data, network, optimiser and schedule for ``config``, all from its one seed."""
     data_ss, init_ss, shuffle_ss = config.seeds()
     if data is None:
-        data = load_dataset(config.dataset, config.n_train, config.n_test, seed=data_ss)
+        data = load_dataset(config.dataset, config.n_train, config.n_test, seed=data_ss,
+                            classes=config.classes)
+        if config.one_hot:
+            data = one_hot(data)
     net = Network.create(
         config.sizes, config.activations, init=config.init, rng=np.random.default_rng(init_ss)
     )
@@ -117,7 +129,7 @@ def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
     """``record`` given the network's output ``y_hat`` on the training set."""
     y = run.data.y_train
     run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))))
-    run.history.train_accuracy.append(float(np.mean((y_hat > 0.5) == y)))
+    run.history.train_accuracy.append(float(np.mean(predicted_labels(y_hat) == labels_of(y))))
     run.history.lr.append(lr)
 
 

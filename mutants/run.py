@@ -61,6 +61,7 @@ SUITE = [
     "tests/test_equivalence_schedule.py",
     "tests/test_equivalence_train.py",
     "tests/test_equivalence_saturation.py",
+    "tests/test_equivalence_losses.py",
     "tests/test_fast.py",  # the compiled path against the plain one (compiles: ~30 s)
     "tests/test_fast_grid.py",  # ... over every option combination, and at bce's clamp
 ]

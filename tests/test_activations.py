@@ -135,11 +135,19 @@ def test_every_activation_keeps_the_shape() -> None:
     z = np.linspace(-2, 2, 12).reshape(3, 4)
     for act in ACTIVATIONS.values():
         a = act.forward(z)
-        assert a.shape == z.shape and act.derivative(z, a).shape == z.shape
+        back = act.derivative(z, a) if act.vjp is None else act.vjp(a, z)
+        assert a.shape == z.shape and back.shape == z.shape
+
+
+def test_softmax_has_no_elementwise_derivative() -> None:
+    act = get_activation("softmax")
+    z = np.zeros((1, 3))
+    with pytest.raises(TypeError, match="vjp"):
+        act.derivative(z, act.forward(z))
 
 
 def test_registry_names() -> None:
-    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "identity"}
+    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "identity", "softmax"}
     assert get_activation("sigmoid") is ACTIVATIONS["sigmoid"]
 
 

@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from support import examples
 from user_layouts import Layout, Opt, PlantedNet
 
-from handnet.adapter import Adapter
+from handnet.adapter import CHECKED_LOSSES, Adapter
 from handnet.verdict import Verdict
 from reference.checker.check import check
 from reference.comparison.strategies import (
-    LOSS_NAMES,
     NetSpec,
     OptSpec,
     ScheduleSpec,
@@ -74,7 +73,7 @@ class Case:
 
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
-    loss = draw(st.sampled_from(LOSS_NAMES))
+    loss = draw(st.sampled_from(CHECKED_LOSSES))
     net = draw(network_specs(max_depth=4, max_width=8,
                              output_activation="sigmoid" if loss == "bce" else None))
     layout = draw(layouts())

@@ -412,3 +412,35 @@ def test_compiled_engine_unavailable_is_a_usage_error(monkeypatch: pytest.Monkey
     code, out, err = cli(capsys, "train", *TINY, "--engine", "compiled")
     assert code == 2 and out == ""
     assert err.strip().count("\n") == 0 and "--engine compiled" in err and "numba" in err
+
+
+def test_k_class_spirals_with_softmax_ce_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """3 spirals, softmax cross-entropy: 3 identity outputs, argmax accuracy, plots, JSON."""
+    out_dir = tmp_path / "plots"
+    code, out, err = cli(capsys, "train", *TINY, "--dataset", "spirals", "--classes", "3",
+                         "--loss", "softmax-ce", "--activation", "tanh", "--batch-size", "10",
+                         "--lr", "0.1", "--plot", str(out_dir), "--json", "-")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["sizes"] == [2, 4, 3] and report["engine"] == "plain"
+    assert report["config"]["classes"] == 3 and report["config"]["loss"] == "softmax-ce"
+    # argmax accuracy over 50 points: a multiple of 1/50 in [0, 1]
+    assert 0 <= report["test_accuracy"] <= 1 and (report["test_accuracy"] * 50) % 1 == 0
+    assert np.isfinite(report["final_loss"])
+    for name in ("predictions", "loss", "lr"):
+        assert (out_dir / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--dataset", "xor", "--classes", "3"], "--classes must be 2 for data set 'xor' (got 3)"),
+    (["--activation", "softmax"], "--activation softmax normalises a whole layer"),
+    (["--loss", "ce", "--activation", "tanh,relu"], "must be softmax, got relu"),
+    (["--loss", "softmax-ce", "--engine", "compiled"], "--engine compiled: the compiled path "
+                                                       "cannot train this run"),
+])
+def test_bad_class_options_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                        message: str) -> None:
+    code, _, err = cli(capsys, "train", *TINY, *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

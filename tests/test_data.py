@@ -145,3 +145,42 @@ def test_unknown_name() -> None:
 def test_bad_sizes(name: str, sizes: tuple[object, object]) -> None:
     with pytest.raises(ValueError, match="n_train and n_test must be positive integers"):
         load_dataset(name, *sizes)  # type: ignore[arg-type]
+
+
+def test_spirals_are_deterministic_and_on_their_arms() -> None:
+    from handnet.data import SPIRAL_NOISE, SPIRAL_RADIUS, SPIRAL_TURNS
+
+    a = load_dataset("spirals", 300, 50, seed=4, classes=3)
+    b = load_dataset("spirals", 300, 50, seed=4, classes=3)
+    assert a.classes == 3 and a.x_train.shape == (300, 2) and a.y_train.shape == (300, 1)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert set(np.unique(a.y_train)) == {0.0, 1.0, 2.0}
+    assert not np.array_equal(a.x_train, load_dataset("spirals", 300, 50, seed=5,
+                                                      classes=3).x_train)
+    # every point is within the radius of the centre, and its angle is its arm's
+    # 2 pi k / 3 + 3 pi t (t = r / 0.45) up to the angle noise (0.2 * N(0, 1): 5 sigma = 1)
+    d = a.x_train - 0.5
+    r = np.hypot(d[:, 0], d[:, 1])
+    assert np.all(r <= SPIRAL_RADIUS + 1e-12)
+    k = a.y_train[:, 0]
+    arm = 2 * np.pi * k / 3 + SPIRAL_TURNS * 2 * np.pi * r / SPIRAL_RADIUS
+    off = np.angle(np.exp(1j * (np.arctan2(d[:, 1], d[:, 0]) - arm)))
+    assert np.max(np.abs(off)) < 5 * SPIRAL_NOISE
+
+
+def test_classes_are_checked_per_data_set() -> None:
+    with pytest.raises(ValueError, match=r"classes must be 2 for data set 'chessboard' \(got 3\)"):
+        load_dataset("chessboard", 10, 10, classes=3)
+    with pytest.raises(ValueError, match="classes must be an integer >= 2"):
+        load_dataset("spirals", 10, 10, classes=1)
+
+
+def test_one_hot_rows_and_labels_back() -> None:
+    from handnet.data import labels_of, one_hot
+
+    data = one_hot(load_dataset("spirals", 20, 10, seed=1, classes=4))
+    assert data.y_train.shape == (20, 4)
+    np.testing.assert_array_equal(data.y_train.sum(axis=1), np.ones(20))
+    np.testing.assert_array_equal(labels_of(data.y_train),
+                                  load_dataset("spirals", 20, 10, seed=1, classes=4).y_train)

@@ -106,32 +106,51 @@ def _central_difference(
     return grad
 
 
+def _inputs(name: str, targets: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_hat, y)`` of shape (4, 3) in the loss's domain: logits in [-4, 4], probabilities
+    in [0.05, 0.95] (rows normalised for ``ce``); 0/1 or soft targets (class rows: one-hot or
+    soft rows that sum to 1)."""
+    loss = get_loss(name)
+    y_hat = (rng.uniform(-4, 4, size=(4, 3)) if loss.takes == "logits"
+             else rng.uniform(0.05, 0.95, size=(4, 3)))
+    if loss.takes == "distributions":
+        y_hat /= y_hat.sum(axis=1, keepdims=True)
+    if loss.classes:
+        y = (np.eye(3)[rng.integers(0, 3, size=4)] if targets == "binary"
+             else rng.dirichlet(np.ones(3), size=4))
+    else:
+        y = (rng.integers(0, 2, size=(4, 3)).astype(float) if targets == "binary"
+             else rng.uniform(0, 1, size=(4, 3)))
+    return y_hat, y
+
+
 @pytest.mark.parametrize("name", sorted(LOSSES))
 @pytest.mark.parametrize("targets", ["binary", "soft"])
 def test_gradient_matches_central_difference(name: str, targets: str) -> None:
-    rng = np.random.default_rng(7)
-    y_hat = rng.uniform(0.05, 0.95, size=(4, 3))
-    y = rng.integers(0, 2, size=(4, 3)).astype(float) if targets == "binary" else rng.uniform(
-        0, 1, size=(4, 3)
-    )
+    y_hat, y = _inputs(name, targets, np.random.default_rng(7))
     loss = get_loss(name)
     numeric = _central_difference(lambda v: loss.value(v, y), y_hat.copy())
     np.testing.assert_allclose(loss.gradient(y_hat, y), numeric, rtol=1e-6, atol=1e-9)
 
 
+SUMMED = {"half-sse", "sse", "bce-sum", "bce-logits-sum", "softmax-ce-sum", "ce-sum"}
+
+
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_value_is_consistent_with_per_sample(name: str) -> None:
-    rng = np.random.default_rng(3)
-    y_hat = rng.uniform(0.05, 0.95, size=(6, 1))
-    y = rng.integers(0, 2, size=(6, 1)).astype(float)
+    y_hat, y = _inputs(name, "binary", np.random.default_rng(3))
     loss = get_loss(name)
     per = loss.per_sample(y_hat, y)
-    assert per.shape == (6,)
-    combined = per.sum() if name == "half-sse" else per.mean()  # sum vs mean, by definition
+    assert per.shape == (4,)
+    # the summed losses add the samples' losses, the others average them (every element of a
+    # row counts alike, so the mean of the row means is the mean over every element)
+    combined = per.sum() if name in SUMMED else per.mean()
+    assert loss.reduction == ("sum" if name in SUMMED else "mean")
     assert loss.value(y_hat, y) == pytest.approx(combined, rel=1e-14)
 
 
 def test_unknown_loss_names_the_problem() -> None:
-    assert set(LOSSES) == {"half-sse", "mse", "bce"}
+    assert set(LOSSES) == {"half-sse", "sse", "mse", "half-mse", "bce", "bce-sum", "bce-logits",
+                           "bce-logits-sum", "softmax-ce", "softmax-ce-sum", "ce", "ce-sum"}
     with pytest.raises(ValueError, match=r"unknown loss 'hinge'.*half-sse"):
         get_loss("hinge")

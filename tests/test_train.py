@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from handnet.config import Config
+from handnet.layers import Dense
+from handnet.network import Network
 from handnet.train import Run, accuracy, build, train
 
 
@@ -234,8 +236,51 @@ def test_plain_sgd_row_has_no_momentum_and_no_schedule() -> None:
         ({"seed": 1.0}, "seed must be an integer"),
         ({"lr_gamma": 1.0}, r"lr_gamma must be in \[0, 1\)"),
         ({"n_train": 0}, "n_train must be positive"),
+        ({"classes": 3}, r"classes must be 2 for data set 'chessboard' \(got 3\)"),
+        ({"dataset": "spirals", "classes": 1}, "classes must be an integer >= 2"),
+        ({"activation": ("softmax", "tanh", "tanh", "tanh")}, "on the output layer only"),
+        ({"activation": "tanh", "loss": "ce", "hidden": ()}, None),
+        ({"activation": ("tanh", "tanh", "tanh", "identity"), "loss": "ce"},
+         "activation must be softmax, got identity"),
+        ({"activation": ("tanh", "tanh", "tanh", "softmax")}, "single output is the constant 1"),
     ],
 )
-def test_config_errors_name_the_field(kwargs: dict[str, Any], message: str) -> None:
+def test_config_errors_name_the_field(kwargs: dict[str, Any], message: str | None) -> None:
+    if message is None:  # a valid neighbour of the invalid cases
+        Config(**kwargs)
+        return
     with pytest.raises(ValueError, match=message):
         Config(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "sizes", "activations"),
+    [
+        ({}, [2, 4, 1], ["tanh", "tanh"]),  # binary, element-wise loss: one output
+        ({"loss": "bce"}, [2, 4, 1], ["tanh", "sigmoid"]),  # bce takes probabilities
+        ({"loss": "bce-logits"}, [2, 4, 1], ["tanh", "identity"]),
+        ({"loss": "softmax-ce"}, [2, 4, 2], ["tanh", "identity"]),  # 2 classes, one-hot
+        ({"loss": "ce"}, [2, 4, 2], ["tanh", "softmax"]),
+        ({"dataset": "spirals", "classes": 5, "loss": "softmax-ce"}, [2, 4, 5],
+         ["tanh", "identity"]),
+        ({"dataset": "spirals", "classes": 3, "loss": "mse"}, [2, 4, 3], ["tanh", "tanh"]),
+        ({"dataset": "spirals", "classes": 2}, [2, 4, 1], ["tanh", "tanh"]),
+    ],
+)
+def test_outputs_follow_the_data_and_the_loss(kwargs: dict[str, Any], sizes: list[int],
+                                              activations: list[str]) -> None:
+    c = Config(hidden=(4,), activation="tanh", n_train=6, n_test=6, **kwargs)
+    assert c.sizes == sizes and c.activations == activations
+    run = build(c)
+    assert run.network.sizes == sizes
+    assert run.data.y_train.shape == (6, sizes[-1]) and run.data.y_test.shape == (6, sizes[-1])
+    if sizes[-1] > 1:  # one-hot rows
+        np.testing.assert_array_equal(run.data.y_train.sum(axis=1), np.ones(6))
+
+
+def test_k_class_accuracy_is_the_argmax() -> None:
+    net = Network([Dense(np.eye(2, 3), np.zeros((1, 3)))], ["identity"])
+    # outputs (x0, x1, 0): argmax 0, 1, 2 (both negative), 0
+    x = np.array([[2.0, 1.0], [0.0, 3.0], [-1.0, -2.0], [5.0, 4.0]])
+    y = np.eye(3)[[0, 1, 2, 1]]  # the last one is wrong
+    assert accuracy(net, x, y) == 0.75

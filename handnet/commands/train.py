@@ -52,6 +52,10 @@ def register(subparsers: Any) -> None:
     data.add_argument("--dataset", choices=DATASETS, default=SEED.dataset,
                       help=f"data set (default {SEED.dataset}); xor-easy is the "
                            "fixed 21-point set, used as train and test set")
+    data.add_argument("--classes", type=int, default=SEED.classes, metavar="K",
+                      help="number of classes K of --dataset spirals (default 2; the other data "
+                           "sets have 2). The network gets one output per class (one-hot "
+                           "targets, argmax accuracy) when K > 2 or the loss is a class loss")
     data.add_argument("--n-train", type=int, default=SEED.n_train, metavar="N",
                       help=f"training points (default {SEED.n_train}; ignored by xor-easy)")
     data.add_argument("--n-test", type=int, default=SEED.n_test, metavar="N",
@@ -65,14 +69,21 @@ def register(subparsers: Any) -> None:
                      help="hidden layer sizes, comma separated (seed: "
                           f"{','.join(map(str, SEED.hidden))})")
     net.add_argument("--activation", default=SEED.activation, metavar="NAME[,NAME...]",
-                     help=f"one of {', '.join(ACTIVATIONS)} for every layer, or a comma list "
+                     help=f"one of {', '.join(ACTIVATIONS)} for every layer (the output's "
+                          "follows a loss on logits or probabilities: identity for softmax-ce "
+                          "and bce-logits, softmax for ce, sigmoid for bce), or a comma list "
                           f"with one per layer, output last (seed: {SEED.activation})")
     net.add_argument("--init", choices=INITS, default=SEED.init,
                      help=f"weight initialisation; biases start at zero (seed: {SEED.init}, "
                           "i.e. W ~ N(0, 1))")
     net.add_argument("--loss", choices=tuple(LOSSES), default=SEED.loss,
-                     help="half-sse = 0.5 * sum((y_hat - y)**2) over the batch, mse = mean "
-                          "squared error, bce = binary cross-entropy on probabilities "
+                     help="squared error: half-sse = 0.5 * sum((y_hat - y)**2) over the "
+                          "batch, sse = the sum without 0.5, mse = mean over every element, "
+                          "half-mse = 0.5 * mse; bce / bce-sum = binary cross-entropy on "
+                          "probabilities, mean / sum; bce-logits / bce-logits-sum = the same on "
+                          "logits; softmax-ce / softmax-ce-sum = softmax cross-entropy on "
+                          "logits, mean over the batch / sum; ce / ce-sum = cross-entropy on a "
+                          "softmax output layer (the separate path); see docs/losses.md "
                           f"(seed: {SEED.loss})")
 
     opt = p.add_argument_group(
@@ -306,6 +317,7 @@ def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
         print_interval=args.print_interval,
         n_train=args.n_train,
         n_test=args.n_test,
+        classes=args.classes,
     )
 
 
@@ -469,9 +481,9 @@ def _engine(choice: str, run: Run) -> str:
     """The engine ``--engine`` asks for, as ``"compiled"`` or ``"plain"``."""
     usable = fast.available() and fast.supports(run)
     if choice == "compiled" and not usable:
-        why = fast.why_unavailable() or ("it trains float64 networks with the built-in "
-                                         "activations and losses, by SGD with the lr set per "
-                                         "epoch, only")
+        why = fast.why_unavailable() or ("it trains float64 networks with element-wise "
+                                         f"activations and the losses {', '.join(fast.LOSS_CODES)}"
+                                         ", by SGD with the lr set per epoch, only")
         raise UsageError(f"--engine compiled: the compiled path cannot train this run ({why})")
     if choice == "auto":
         return "compiled" if usable else "plain"

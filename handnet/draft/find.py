@@ -167,9 +167,6 @@ def bias_options(arrays: dict[str, Array], chain: list[str],
 
 def apply(name: str, z: Array) -> Array:
     """Activation ``name`` in NumPy (handnet's own; softmax over the units, row-wise)."""
-    if name == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
     return ACTIVATIONS[name].forward(z)
 
 

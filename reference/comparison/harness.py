@@ -202,8 +202,23 @@ class Lockstep:
         return {k: v.copy() for k, v in self.opt.buffers.items()}, twin
 
 
+def ambiguous(expected: Array, margin: Array | float) -> Array:
+    """The rows (n,) whose label rounding may decide: one output within ``margin`` of 0.5, or
+    (K outputs, label = argmax) the two largest within twice the row's largest ``margin``."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.shape[1] == 1:
+        return np.asarray(np.abs(expected - 0.5) <= margin)[:, 0]
+    top2 = np.sort(expected, axis=1)[:, -2:]
+    row_margin = np.max(np.broadcast_to(margin, expected.shape), axis=1)
+    return np.asarray(top2[:, 1] - top2[:, 0] <= 2 * row_margin)
+
+
 def predictions_agree(actual: Array, expected: Array, margin: Array | float) -> bool:
-    """Labels (output > 0.5) agree wherever the expected output is farther than ``margin`` from
-    the threshold (closer than that, rounding may legitimately put it on either side)."""
-    ambiguous = np.abs(np.asarray(expected, dtype=np.float64) - 0.5) <= margin
-    return bool(np.all(((actual > 0.5) == (expected > 0.5)) | ambiguous))
+    """Predicted labels ``actual`` (n, 1) agree with those of the expected outputs (``output >
+    0.5``, or the argmax of K outputs) on every row that is not :func:`ambiguous`."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.shape[1] == 1:
+        same = (actual[:, 0] > 0.5) == (expected[:, 0] > 0.5)
+    else:
+        same = actual[:, 0] == np.argmax(expected, axis=1)
+    return bool(np.all(same | ambiguous(expected, margin)))

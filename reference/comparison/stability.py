@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from reference.twin.losses import TORCH_BCE_CLAMP, bce_denominator
+from reference.twin.losses import CLAMPED_LOSSES, TORCH_BCE_CLAMP, bce_denominator
 
 Array = NDArray[np.floating]
 
@@ -76,7 +76,7 @@ def deviation(a: dict[str, Array], b: dict[str, Array]) -> float:
 
 def check_bce_clamp(y_hat: torch.Tensor, loss: str, step: int) -> None:
     """Raise :class:`Unstable` when a bce step's output lies in torch's denominator clamp."""
-    if loss == "bce" and bce_denominator(y_hat) < TORCH_BCE_CLAMP:
+    if loss in CLAMPED_LOSSES and bce_denominator(y_hat) < TORCH_BCE_CLAMP:
         raise Unstable(f"bce's denominator clamp is active at step {step}")
 
 

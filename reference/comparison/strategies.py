@@ -10,7 +10,9 @@ sizes, depth, batch and seeds rather than thousands of floats.
   out of momentum, Nesterov, weight decay.
 * :func:`schedule_specs`: StepLR step size 1-5 and ``lr_gamma`` (0 = constant).
 * :func:`problems`: a network, a loss, a batch (1-128) of inputs whose magnitude reaches 1e3
-  (sigmoid saturates), labels and a random upstream gradient.
+  (sigmoid saturates), labels and a random upstream gradient.  The loss sets the output layer
+  (``output_for``): sigmoid for bce, identity (logits) for bce-logits and softmax-ce, softmax for
+  ce, with at least two outputs and one-hot (or soft, Dirichlet) rows for the class losses.
 * :func:`training_cases`: a problem and an optimiser in the stable regime (multi-step tests).
 * :func:`adaptive_specs`: Adam, AdamW, RMSprop, Adagrad with defaults or drawn hyper-parameters.
 * :func:`configs`: small ``handnet.Config`` runs (data set, layers, optimiser, schedule, batch).
@@ -25,18 +27,21 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from handnet.activations import ACTIVATIONS
+from handnet.activations import ELEMENTWISE
 from handnet.config import Config
-from handnet.data import DATASETS
-from handnet.losses import LOSSES
+from handnet.data import DATASETS, MULTICLASS
+from handnet.losses import LOSSES, get_loss
 from handnet.network import Network
 from handnet.optim import SGD, STYLES, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from handnet.schedule import StepDecay
 
 Array = NDArray[np.floating]
 
-ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
+ACTIVATION_NAMES: tuple[str, ...] = ELEMENTWISE  # the softmax comes with a loss (output_for)
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
+# Hidden activations whose outputs are bounded: they keep the logits of a softmax output layer
+# moderate, so that no probability underflows to 0 (where ce's log(p) is -inf on both sides).
+BOUNDED = ("sigmoid", "tanh")
 DTYPES: tuple[str, ...] = ("float64", "float32")
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -116,7 +121,10 @@ class Problem:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, step]))
         n_in, n_out = self.net.sizes[0], self.net.sizes[-1]
         x = rng.uniform(-self.input_scale, self.input_scale, size=(self.batch, n_in))
-        if self.soft_labels:
+        if get_loss(self.loss).classes:  # rows of class probabilities: soft, or one-hot
+            y = (rng.dirichlet(np.ones(n_out), size=self.batch) if self.soft_labels
+                 else np.eye(n_out)[rng.integers(0, n_out, size=self.batch)])
+        elif self.soft_labels:
             y = rng.uniform(0.0, 1.0, size=(self.batch, n_out))
         else:
             y = rng.integers(0, 2, size=(self.batch, n_out)).astype(np.float64)
@@ -195,6 +203,22 @@ def input_scales(min_scale: float = 1e-2, max_scale: float = 1e3) -> st.SearchSt
     return st.sampled_from(scales)
 
 
+def output_for(net: NetSpec, loss: str) -> NetSpec:
+    """``net`` fitted to ``loss``: the output activation it takes (sigmoid for bce, identity for
+    logits, softmax for ce), two outputs at least for the class losses, and bounded hidden
+    activations under a softmax output (see ``BOUNDED``)."""
+    spec = get_loss(loss)
+    acts = list(net.activations)
+    if spec.output_activation is not None:
+        acts[-1] = spec.output_activation
+    if spec.takes == "distributions":
+        acts[:-1] = [a if a in BOUNDED else "tanh" for a in acts[:-1]]
+    sizes = net.sizes
+    if spec.classes and sizes[-1] < 2:
+        sizes = (*sizes[:-1], 2)
+    return replace(net, sizes=tuple(sizes), activations=tuple(acts))
+
+
 @st.composite
 def problems(
     draw: st.DrawFn,
@@ -204,11 +228,15 @@ def problems(
     max_scale: float = 1e3,
     min_scale: float = 1e-2,
 ) -> Problem:
-    """A network, a loss (bce forces a sigmoid output layer), a batch, labels and upstream."""
+    """A network, a loss (which sets the output layer: ``output_for``), a batch, labels and
+    upstream.  Cross-entropy on softmax probabilities (``ce``) gets bounded hidden activations
+    and inputs up to 1: its log needs every probability above 0."""
     net = draw(nets if nets is not None else network_specs())
     loss = draw(st.sampled_from(losses))
-    if loss == "bce" and net.activations[-1] != "sigmoid":
-        net = replace(net, activations=(*net.activations[:-1], "sigmoid"))
+    net = output_for(net, loss)
+    if get_loss(loss).takes == "distributions":
+        max_scale = min(max_scale, 1.0)
+        min_scale = min(min_scale, max_scale)
     return Problem(
         net=net,
         loss=loss,
@@ -227,6 +255,7 @@ def training_cases(
     max_batch: int = 128,
     momentum: bool | None = None,
     dtype: str | None = None,
+    losses: tuple[str, ...] = LOSS_NAMES,
 ) -> tuple[Problem, OptSpec]:
     """A problem and an optimiser in the *stable* regime, for multi-step comparisons.
 
@@ -234,19 +263,22 @@ def training_cases(
     while training is stable (``lr * curvature`` of order 1 or less); past that, any two
     implementations diverge exponentially.  So: Glorot weights (activations keep their scale
     through the layers), inputs with ``|x| <= 1 / sqrt(n_in)`` or ten times smaller (each input
-    row has norm of order 1), and for the summed loss (half-sse) the lr divided by the batch
+    row has norm of order 1), and for a summed loss (half-sse) the lr divided by the batch
     size and the number of outputs (as mse's mean does), so one step moves the outputs by
     O(lr) whatever their number.  Tests still check that the twin stays stable
     (:func:`reference.comparison.harness.stable`) and reject the rare case where it does not.
     """
     net = draw(network_specs(max_depth=max_depth, max_width=max_width, inits=("glorot",),
                              bias_scales=(0.0, 0.1), dtype=dtype))
-    problem = draw(problems(nets=st.just(net), max_batch=max_batch, max_scale=1.0))
+    problem = draw(problems(nets=st.just(net), losses=losses, max_batch=max_batch,
+                            max_scale=1.0))
     scale = draw(st.sampled_from((0.1, 1.0))) / float(np.sqrt(problem.net.sizes[0]))
     problem = replace(problem, input_scale=scale)
     opt = draw(optimizer_specs(max_lr=0.5, momentum=momentum))
-    if problem.loss == "half-sse":
-        opt = replace(opt, lr=opt.lr / (problem.batch * problem.net.sizes[-1]))
+    summed = get_loss(problem.loss)
+    if summed.reduction == "sum":
+        per_output = 1 if summed.classes else problem.net.sizes[-1]
+        opt = replace(opt, lr=opt.lr / (problem.batch * per_output))
     return problem, opt
 
 
@@ -258,28 +290,36 @@ def configs(
     max_n: int = 40,
     max_epochs: int = 5,
     batch_size: str | None = None,
+    losses: tuple[str, ...] = LOSS_NAMES,
 ) -> Config:
-    """Small ``handnet.Config`` runs on the 2-D data sets, any optimiser and schedule.
+    """Small ``handnet.Config`` runs on the 2-D data sets (spirals with 2-4 classes), any
+    optimiser and schedule, a loss of ``losses`` with the output layer it takes.
 
     ``batch_size``: ``"per-sample"`` (1), ``"mini-batch"`` (2..n_train), ``"full"`` (0) or
-    None for any.  The lr of the summed loss (half-sse) is divided by the batch size.
+    None for any.  The lr of a summed loss (half-sse) is divided by the batch size.
     """
     hidden = tuple(draw(st.lists(st.integers(1, max_width), max_size=max_hidden_layers)))
-    loss = draw(st.sampled_from(LOSS_NAMES))
+    loss = draw(st.sampled_from(losses))
     acts = list(draw(st.lists(st.sampled_from(ACTIVATION_NAMES), min_size=len(hidden) + 1,
                               max_size=len(hidden) + 1)))
-    if loss == "bce":
-        acts[-1] = "sigmoid"
+    spec = get_loss(loss)
+    if spec.output_activation is not None:
+        acts[-1] = spec.output_activation
+    if spec.takes == "distributions":
+        acts[:-1] = [a if a in BOUNDED else "tanh" for a in acts[:-1]]
+    dataset = draw(st.sampled_from(DATASETS))
+    classes = draw(st.integers(2, 4)) if dataset in MULTICLASS else 2
     n_train = draw(st.integers(4, max_n))
     kind = batch_size or draw(st.sampled_from(("per-sample", "mini-batch", "full")))
     batch = {"per-sample": 1, "full": 0}[kind] if kind != "mini-batch" else draw(
         st.integers(2, n_train))
     optimizer = draw(st.sampled_from(("sgd", "momentum")))
     lr = draw(st.floats(1e-3, 0.5))
-    if loss == "half-sse":
+    if spec.reduction == "sum":
         lr /= batch or n_train
     return Config(
-        dataset=draw(st.sampled_from(DATASETS)),
+        dataset=dataset,
+        classes=classes,
         optimizer=optimizer,
         momentum_style=draw(st.sampled_from(STYLES)),
         momentum=draw(st.sampled_from((0.5, 0.9))) if optimizer == "momentum" else None,

@@ -2,7 +2,9 @@
 
 torch's own backward rules are the reference: ``sigmoid'`` is ``grad * (1 - s) * s`` through the
 output, ``tanh'`` is ``grad * (1 - a**2)``, and ``relu'`` passes the gradient only where
-``z > 0`` (so ``relu'(0) = 0``).
+``z > 0`` (so ``relu'(0) = 0``).  ``softmax`` is ``torch.nn.functional.softmax(z, dim=1)`` (row
+by row, max-shifted inside torch), whose backward is the full vector-Jacobian product
+``s * (g - sum(g * s))``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 TorchActivation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -18,11 +21,16 @@ def _identity(z: torch.Tensor) -> torch.Tensor:
     return z
 
 
+def _softmax(z: torch.Tensor) -> torch.Tensor:
+    return F.softmax(z, dim=1)
+
+
 TORCH_ACTIVATIONS: dict[str, TorchActivation] = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "relu": torch.relu,
     "identity": _identity,
+    "softmax": _softmax,
 }
 
 

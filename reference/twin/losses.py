@@ -1,11 +1,25 @@
 """The losses of ``handnet.losses`` written as torch expressions with the same reduction.
 
-* ``half-sse``: ``0.5 * ((y_hat - y)**2).sum()`` (sum over the batch: the seed's loss).
-* ``mse``: ``torch.nn.functional.mse_loss`` (mean over every element).
-* ``bce``: ``torch.nn.functional.binary_cross_entropy`` (mean over every element); torch clamps
-  each log at -100 and divides its derivative by ``max(p * (1 - p), 1e-12)``.
+Squared error (``e = y_hat - y``):
 
-``per_sample`` gives each sample's loss (shape (batch,)) the way handnet's history reports it.
+* ``half-sse``: ``0.5 * (e**2).sum()`` (sum over the batch: the seed's loss).
+* ``sse``: ``F.mse_loss(y_hat, y, reduction="sum")``.
+* ``mse``: ``F.mse_loss`` (mean over every element); ``half-mse``: ``0.5 * F.mse_loss``.
+
+Cross-entropies:
+
+* ``bce`` / ``bce-sum``: ``F.binary_cross_entropy`` (mean over every element / sum); torch clamps
+  each log at -100 and divides its derivative by ``max(p * (1 - p), 1e-12)``.
+* ``bce-logits`` / ``bce-logits-sum``: ``F.binary_cross_entropy_with_logits``.
+* ``softmax-ce`` / ``softmax-ce-sum``: ``F.cross_entropy`` on logits, with class-probability rows
+  (float, one-hot for hard labels) or class indices (``torch.long``, shape (batch,)) as targets;
+  the mean is over the batch.
+* ``ce`` / ``ce-sum``: cross-entropy on softmax probabilities ``p`` (the separate path):
+  ``F.nll_loss(torch.log(p), index)`` for class indices, ``-(y * torch.log(p)).sum(1)`` summed or
+  averaged over the batch for rows.  Autograd then takes the softmax's own backward.
+
+``per_sample`` gives each sample's loss (shape (batch,)) the way handnet's history reports it:
+``reduction="none"``, then the row's sum (summed losses) or mean (averaged ones).
 """
 
 from __future__ import annotations
@@ -19,6 +33,8 @@ TorchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 # torch's floor on ``p * (1 - p)`` in bce's derivative: the C++ float 1e-12, also in float64.
 TORCH_BCE_CLAMP = float(torch.tensor(1e-12, dtype=torch.float32))
+# The losses whose derivative has that clamp (they take probabilities through a log).
+CLAMPED_LOSSES = ("bce", "bce-sum")
 
 
 def bce_denominator(y_hat: torch.Tensor) -> float:
@@ -30,6 +46,10 @@ def bce_denominator(y_hat: torch.Tensor) -> float:
     """
     p = y_hat.detach()
     return float((p * (1 - p)).min())
+
+
+def _is_index(y: torch.Tensor) -> bool:
+    return y.dim() == 1 and not torch.is_floating_point(y)
 
 
 def half_sse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -44,22 +64,55 @@ def bce(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy(y_hat, y)
 
 
-def _half_sse_per_sample(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return 0.5 * ((y_hat - y) ** 2).sum(dim=1)
+def _ce_rows(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each sample's ``-sum_j y_j log p_j`` (index targets pick their class's log)."""
+    if _is_index(y):
+        return F.nll_loss(torch.log(p), y, reduction="none")
+    return -(y * torch.log(p)).sum(dim=1)
 
 
-def _mse_per_sample(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.mse_loss(y_hat, y, reduction="none").mean(dim=1)
+def _none(name: str, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss ``name`` with ``reduction="none"``: per element, or per row for class losses."""
+    base = name.removesuffix("-sum")
+    if base in ("half-sse", "sse", "mse", "half-mse"):
+        half = 0.5 if base.startswith("half") else 1.0
+        return half * F.mse_loss(y_hat, y, reduction="none")
+    if base == "bce":
+        return F.binary_cross_entropy(y_hat, y, reduction="none")
+    if base == "bce-logits":
+        return F.binary_cross_entropy_with_logits(y_hat, y, reduction="none")
+    if base == "softmax-ce":
+        return F.cross_entropy(y_hat, y, reduction="none")
+    return _ce_rows(y_hat, y)
 
 
-def _bce_per_sample(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.binary_cross_entropy(y_hat, y, reduction="none").mean(dim=1)
+def _reduced(name: str) -> TorchLoss:
+    """The twin of loss ``name``: torch's own reduction where torch has the loss."""
+    if name == "sse":
+        return lambda p, y: F.mse_loss(p, y, reduction="sum")
+    if name == "half-mse":
+        return lambda p, y: 0.5 * F.mse_loss(p, y)
+    if name == "bce-sum":
+        return lambda p, y: F.binary_cross_entropy(p, y, reduction="sum")
+    if name in ("bce-logits", "bce-logits-sum"):
+        reduction = "sum" if name.endswith("-sum") else "mean"
+        return lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction=reduction)
+    if name in ("softmax-ce", "softmax-ce-sum"):
+        reduction = "sum" if name.endswith("-sum") else "mean"
+        return lambda z, y: F.cross_entropy(z, y, reduction=reduction)
+    if name == "ce-sum":
+        return lambda p, y: _ce_rows(p, y).sum()
+    return lambda p, y: _ce_rows(p, y).mean()  # "ce"
 
 
-TORCH_LOSSES: dict[str, TorchLoss] = {"half-sse": half_sse, "mse": mse, "bce": bce}
-TORCH_PER_SAMPLE: dict[str, TorchLoss] = {
-    "half-sse": _half_sse_per_sample, "mse": _mse_per_sample, "bce": _bce_per_sample,
+TORCH_LOSSES: dict[str, TorchLoss] = {
+    "half-sse": half_sse, "sse": _reduced("sse"), "mse": mse, "half-mse": _reduced("half-mse"),
+    "bce": bce, "bce-sum": _reduced("bce-sum"),
+    **{name: _reduced(name) for name in ("bce-logits", "bce-logits-sum", "softmax-ce",
+                                         "softmax-ce-sum", "ce", "ce-sum")},
 }
+SUMMED = ("half-sse", "sse", "bce-sum", "bce-logits-sum", "softmax-ce-sum", "ce-sum")
+ROW_LOSSES = ("softmax-ce", "softmax-ce-sum", "ce", "ce-sum")  # reduction="none" gives rows
 
 
 def get_torch_loss(name: str) -> TorchLoss:
@@ -75,4 +128,7 @@ def get_torch_loss(name: str) -> TorchLoss:
 def per_sample(name: str, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Each sample's loss under ``name`` (shape (batch,))."""
     get_torch_loss(name)
-    return TORCH_PER_SAMPLE[name](y_hat, y)
+    values = _none(name, y_hat, y)
+    if name in ROW_LOSSES:
+        return values
+    return values.sum(dim=1) if name in SUMMED else values.mean(dim=1)

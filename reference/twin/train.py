@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from handnet.train import History, Indices, Run
 from reference.twin.adaptive import load_state
-from reference.twin.losses import bce_denominator, get_torch_loss, per_sample
+from reference.twin.losses import CLAMPED_LOSSES, bce_denominator, get_torch_loss, per_sample
 from reference.twin.network import TwinNet, to_torch
 from reference.twin.optim import load_buffers, optimizer_from_config
 from reference.twin.schedule import current_lr, scheduler_from_config
@@ -116,7 +116,7 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
         idx = idx_all[start : start + batch]
         twin.optimizer.zero_grad()
         y_hat = twin.model(twin.x_train[idx])
-        if twin.loss == "bce":
+        if twin.loss in CLAMPED_LOSSES:
             twin.min_bce_denominator = min(twin.min_bce_denominator, bce_denominator(y_hat))
         loss_fn(y_hat, twin.y_train[idx]).backward()
         twin.last_lr = current_lr(twin.optimizer)
@@ -131,7 +131,7 @@ def record(twin: TwinRun) -> None:
         y_hat = twin.model(twin.x_train)
         twin.history.loss.append(float(per_sample(twin.loss, y_hat, twin.y_train).mean()))
         twin.history.train_accuracy.append(
-            float(((y_hat > 0.5) == (twin.y_train > 0.5)).double().mean())
+            float((labels(y_hat) == labels(twin.y_train, targets=True)).double().mean())
         )
     lr = twin.last_lr if twin.per_update and twin.last_lr is not None else None
     twin.history.lr.append(current_lr(twin.optimizer) if lr is None else lr)
@@ -153,9 +153,18 @@ def train(twin: TwinRun, orders: Iterable[Indices]) -> History:
     return twin.history
 
 
+def labels(out: torch.Tensor, targets: bool = False) -> torch.Tensor:
+    """Class labels (n, 1): output above 0.5 for one column (targets: the 0/1 label itself),
+    else the argmax of the row (one-hot targets, or K outputs)."""
+    if out.shape[1] == 1:
+        return (out > 0.5).double()
+    return out.argmax(dim=1, keepdim=True).double()
+
+
 def predict(model: TwinNet, x: Array) -> Array:
-    """Class labels (0.0 or 1.0): output above 0.5, as ``handnet.train.predict``."""
+    """Class labels (n, 1): 0.0 or 1.0 (output above 0.5) for one output, else the argmax, as
+    ``handnet.train.predict``."""
     dtype = model.dtype
     with torch.no_grad():
         y_hat = model(torch.as_tensor(x, dtype=dtype))
-    return (y_hat > 0.5).double().numpy()
+    return labels(y_hat).numpy()
