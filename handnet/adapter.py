@@ -20,9 +20,15 @@ Layouts (``weight_layout`` / ``bias_layout`` / ``input_layout``):
 * inputs ``"rows"`` (batch, in) or ``"columns"`` (in, batch); outputs and targets use the same.
 
 The architecture is stated, not guessed: one activation per layer (``Layer.activation``, a name
-of ``handnet.activations``) and the loss with its reduction (``loss``, a name of
-``handnet.losses``: ``half-sse`` sums over the batch, ``mse`` and ``bce`` average over every
-element).  Layer sizes are inferred from the weights.
+of ``handnet.activations``; ``softmax`` on the output layer only) and the loss with its
+reduction (``loss``, any name of ``handnet.losses``: ``half-sse``, ``sse`` sum over the batch,
+``mse``, ``half-mse``, ``bce``, ``bce-logits`` average over every element, ``softmax-ce`` and
+``ce`` over the batch, the ``-sum`` forms sum).  A loss on probabilities needs the output layer
+it takes (sigmoid for ``bce*``, identity for ``bce-logits*`` and ``softmax-ce*`` on logits,
+softmax for ``ce*``).  Class losses get one-hot target rows, or with ``targets="index"`` class
+indices of shape (batch,) as int64.  ``loss_value(y_hat, y) -> float`` (optional) is the
+network's own loss, compared with torch's (a forward that overflows shows there).  Layer sizes
+are inferred from the weights.
 
 Two styles of backward can be checked:
 
@@ -59,17 +65,20 @@ from handnet.adapter_optim import (
     _number,
     validate_declaration,
 )
-from handnet.losses import LOSSES
+from handnet.losses import CLASS_LOSSES, LOSSES
 from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
 
 Array = NDArray[np.floating]
 
-# What the check can declare today.  handnet.losses has more (sse, half-mse, bce-sum, on
-# logits, softmax cross-entropy) and handnet.activations has softmax; the check's diagnosis
-# does not model them yet (issue 12), so they are refused with a message saying so.
-CHECKED_LOSSES = ("half-sse", "mse", "bce")
-CHECKED_ACTIVATIONS = ELEMENTWISE
+# What the check can declare: every loss handnet trains with, the element-wise activations on
+# any layer and the softmax on the output layer (its Jacobian is simulated in the diagnosis).
+CHECKED_LOSSES: tuple[str, ...] = tuple(LOSSES)
+CHECKED_ACTIVATIONS: tuple[str, ...] = (*ELEMENTWISE, "softmax")
+OUTPUT_ONLY_ACTIVATIONS = ("softmax",)
+# How targets reach the network: rows (batch, outputs) as floats (one-hot rows for a class
+# loss), or class indices (batch,) as int64 (class losses only, as torch's cross_entropy).
+TARGET_FORMS = ("rows", "index")
 WEIGHT_LAYOUTS = ("in_out", "out_in")
 BIAS_LAYOUTS = ("row", "column", "vector", "folded", "none")
 INPUT_LAYOUTS = ("rows", "columns")
@@ -130,6 +139,8 @@ class Adapter:
     total_iters: int | None = None
     batch: int | None = None
     randomize: bool = True
+    targets: str = "rows"
+    loss_value: Callable[[Array, Array], float] | None = None
     notes: list[str] = field(default_factory=list)
 
     # --- validation --------------------------------------------------------------------
@@ -184,6 +195,9 @@ class Adapter:
                 raise AdapterError(f"layer {i} is a {type(layer).__name__}, not a Layer")
             _checked(f"layer {i} ({layer.weight!r}) activation", layer.activation,
                      CHECKED_ACTIVATIONS, tuple(ACTIVATIONS))
+            if layer.activation in OUTPUT_ONLY_ACTIVATIONS and i != len(self.layers) - 1:
+                raise AdapterError(f"layer {i} ({layer.weight!r}): {layer.activation} is "
+                                   "checked as the output layer's activation only")
             folded_or_none = self.bias_layout in ("folded", "none")
             if folded_or_none and layer.bias is not None:
                 raise AdapterError(
@@ -195,14 +209,29 @@ class Adapter:
                     f"layer {i}: no bias path given; set bias_layout='none' for a network "
                     "without biases or 'folded' for a bias stored in the weight matrix"
                 )
-        if self.loss == "bce" and self.layers[-1].activation != "sigmoid":
-            raise AdapterError(
-                f"loss 'bce' takes probabilities, but the output layer's activation is "
-                f"{self.layers[-1].activation!r}; state sigmoid there (or another loss)"
-            )
+        self._validate_loss()
         self.sizes()  # shapes must chain
         self.canonical_parameters()  # biases must fit
         self.dtype()
+
+    def _validate_loss(self) -> None:
+        """The loss fits the output layer (``Loss.output_activation``), the targets' form."""
+        loss = LOSSES[self.loss]
+        out = self.layers[-1].activation
+        if loss.output_activation is not None and out != loss.output_activation:
+            raise AdapterError(
+                f"loss {self.loss!r} takes {loss.takes}, but the output layer's activation is "
+                f"{out!r}; state {loss.output_activation} there (or another loss)")
+        _choice("targets", self.targets, TARGET_FORMS)
+        if self.targets == "index" and not loss.classes:
+            raise AdapterError(f"targets='index' (class indices) needs a class loss "
+                               f"({', '.join(CLASS_LOSSES)}); loss is {self.loss!r}")
+        if loss.classes and self.sizes()[-1] < 2:
+            raise AdapterError(f"loss {self.loss!r} needs one output per class (two at least); "
+                               "the output layer has 1")
+        if self.loss_value is not None and not callable(self.loss_value):
+            raise AdapterError("loss_value must be a function loss_value(y_hat, y) -> float or "
+                               f"None, got {type(self.loss_value).__name__}")
 
     @property
     def activations(self) -> list[str]:
@@ -438,6 +467,13 @@ class Adapter:
     def to_user(self, rows: Array) -> Array:
         """Rows ``(batch, features)`` → the user's layout."""
         return rows if self.input_layout == "rows" else np.ascontiguousarray(rows.T)
+
+    def targets_to_user(self, rows: Array) -> NDArray[Any]:
+        """Target rows (one-hot for a class loss) → what the network takes: the user's layout,
+        or class indices ``(batch,)`` as int64 with ``targets="index"``."""
+        if self.targets == "index":
+            return np.argmax(rows, axis=1).astype(np.int64)
+        return self.to_user(rows)
 
     def from_user(self, value: Any, n_out: int, what: str) -> Array:
         """An output or target in the user's layout → rows ``(batch, n_out)``."""

@@ -61,7 +61,10 @@ def start_here(report: Mapping[str, Any]) -> tuple[str, list[str]]:
     it) and the kinds of its findings."""
     name = report.get("start_here")
     if name is None:
-        return ("forward" if not report.get("forward", {}).get("ok", True) else "(none)"), []
+        forward = report.get("forward", {})
+        if forward.get("ok", True):
+            return "(none)", []
+        return "forward", [str(k) for k in forward.get("patterns", [])]
     for rec in report.get("parameters", []):
         if rec.get("name") == name:
             return str(rec.get("canonical", name)), [str(k) for k in rec.get("patterns", [])]

@@ -132,7 +132,7 @@ LOSSES = {
     "half-sse-mean": [[-0.25, 0.125], [0.375, -0.25]],  # (p - y) / 2 (batch)
     "sse": [[-1.0, 0.5], [1.5, -1.0]],  # 2 (p - y)
     "mse": [[-0.25, 0.125], [0.375, -0.25]],  # 2 (p - y) / 4
-    "mse-no-2": [[-0.125, 0.0625], [0.1875, -0.125]],  # (p - y) / 4
+    "half-mse": [[-0.125, 0.0625], [0.1875, -0.125]],  # (p - y) / 4
     "mse-batch": [[-0.5, 0.25], [0.75, -0.5]],  # 2 (p - y) / 2
     "bce-sum": [[-2.0, 0.25 / 0.1875], [0.75 / 0.1875, -2.0]],  # (p - y) / (p (1 - p))
     "bce": [[-0.5, 0.25 / 0.1875 / 4], [0.75 / 0.1875 / 4, -0.5]],  # ... / 4
@@ -140,7 +140,9 @@ LOSSES = {
 
 
 def test_every_loss_derivative() -> None:
-    assert set(LOSS_DERIVATIVES) == set(LOSSES)
+    # the squared-error family and bce on probabilities, by hand; the rest (on logits, the
+    # softmax's) are handnet.losses' own, pinned against torch in tests/test_losses_more.py
+    assert set(LOSSES) <= set(LOSS_DERIVATIVES)
     for key, expected in LOSSES.items():
         np.testing.assert_array_equal(LOSS_DERIVATIVES[key][1](P, T), expected, err_msg=key)
 

@@ -65,7 +65,7 @@ from handnet.names import (
 )
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
-from reference.checker import checkplan
+from reference.checker import checkplan, lossprobe
 from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward, fit_factor
 from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report
@@ -153,7 +153,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
                             "new arrays holding the random values")
     ctx = _Context(ad, params0, plan, report)
     report.forward = _check_forward(ctx)
-    if not report.forward.ok and ad.randomize and is_factory:
+    if not ctx.forward_matches and ad.randomize and is_factory:
         _explain_randomized_forward(fresh(), ctx, original)
     if ad.gradients is not None:
         report.parameters += _check_gradients(ctx)
@@ -199,6 +199,7 @@ class _Context:
         self.names = ad.canonical_names()
         self.eps = float(np.finfo(self.dtype).eps)
         self.forward_rel = 0.0  # a near match's forward difference (0: none, or not near)
+        self.forward_matches = True  # the output at the compared parameters (probes aside)
         self.fresh: Callable[[], Adapter] | None = None  # a new network, for probes
         self.seed = report.seed
 
@@ -278,7 +279,13 @@ def _check_forward(ctx: _Context) -> ForwardResult:
         elif not diagnosis:
             diagnosis = ["no single forward change (activation, bias, transposed weight) "
                          "explains it"]
-    return ForwardResult(rec.max_abs_error, rec.max_rel_error, ok, diagnosis, near)
+    ctx.forward_matches = ok or near
+    y = ctx.batches[0][1]
+    probe = lossprobe.Probe(ctx.ad, ctx.dtype, ctx.network, ctx.forward)
+    lines, patterns = lossprobe.probe_findings(probe, ctx.params0, x, y, rows) if ok or near \
+        else ([], [])
+    return ForwardResult(rec.max_abs_error, rec.max_rel_error, ok and not lines,
+                         diagnosis + lines, near and not lines, patterns)
 
 
 def _near_match_hint(ctx: _Context, rel: float) -> str:
@@ -332,7 +339,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         what = "gradients(x, y)" + (f" (batch {t + 1})" if len(ctx.batches) > 1 else "")
         before = ad.raw_parameters()
         grads = owned(call_with_copies(what, ad.gradients, ["x", "y"],
-                                       [ad.to_user(x), ad.to_user(y)], ctx.faults))
+                                       [ad.to_user(x), ad.targets_to_user(y)], ctx.faults))
         raw = ad.gradient_arrays(grads)
         for path, g in raw.items():
             if g.dtype != ctx.dtype and t == 0:
@@ -382,7 +389,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
         first_wrong, ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
-    findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
+    findings = diagnose(problem, ctx.forward_matches)
     for name, (arr, shape) in raw_shapes.items():
         if not any(f.kind in (Pattern.TRANSPOSED, Pattern.BIAS_AXIS, Pattern.BIAS_UNREDUCED)
                    for f in findings[name]):
@@ -485,7 +492,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             break
         out_before = ctx.forward(x, f"forward(x) (before step {t + 1})") if t == 0 else None
         call_with_copies(f"train_step(x, y) (step {t + 1})", ad.train_step, ["x", "y"],
-                         [ad.to_user(x), ad.to_user(y)], ctx.faults)
+                         [ad.to_user(x), ad.targets_to_user(y)], ctx.faults)
         broken.update(_shape_changes(ad, names, shapes0, t))
         if broken:
             break
@@ -578,7 +585,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             opt=cfg, lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
             element=ad.element, epochs=epochs[:len(actual)])
         problem.probed = _probe_other_batch(ctx, problem)
-        findings = diagnose(problem, ctx.report.forward.ok or ctx.report.forward.near)
+        findings = diagnose(problem, ctx.forward_matches)
         if not first_wrong:
             ctx.report.untested += checkplan.unobservable(problem, ad)
             _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])
@@ -612,7 +619,7 @@ def _probe_other_batch(ctx: _Context, p: Problem) -> dict[str, dict[int, float]]
             call("start_epoch(0)", ad.start_epoch, ctx.plan.epochs[0])
         before, twin_before = _user_params(ad, ctx.names), twin.params()
         call_with_copies("train_step(x, y) (batch-size probe)", ad.train_step,
-                         ["x", "y"], [ad.to_user(x), ad.to_user(y)], [])
+                         ["x", "y"], [ad.to_user(x), ad.targets_to_user(y)], [])
         lr = current_lr(twin.opt)
         twin.step(x, y, 0, 1)
         after, twin_after = _user_params(ad, ctx.names), twin.params()

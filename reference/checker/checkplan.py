@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from handnet.adapter import Adapter, AdapterError
 from handnet.adapter_optim import first_change, schedule_text
+from handnet.losses import get_loss
 from reference.checker import simulate as sim
 from reference.checker.diagnose import Problem
 from reference.checker.simulate_adaptive import AdaptiveConfig
@@ -95,12 +96,27 @@ def epochs(steps: int, lr_epoch: int) -> list[int]:
 def draw(rng: np.random.Generator, batch: int, sizes: list[int], loss: str,
          dtype: np.dtype | type = np.float64) -> tuple[Array, Array]:
     """One batch ``(x, y)`` as rows: standard normal inputs (both signs, so relu units are on
-    and off), targets for ``loss`` (0/1 for bce, uniform in [0, 1] otherwise)."""
+    and off) and targets suited to ``loss``:
+
+    * class losses (``softmax-ce*``, ``ce*``): one-hot rows, every class drawn (the user gets
+      them as class indices with ``targets="index"``, see ``Adapter.targets_to_user``);
+    * ``bce*`` on probabilities: 0/1 labels (what a person trains with);
+    * ``bce-logits*``: soft labels uniform in [0, 1] (half of them, the rest 0/1): on logits any
+      label in [0, 1] is valid and a soft one makes ``sigmoid(z) - y`` a function of both;
+    * squared errors: uniform in [0, 1].
+    """
     x = rng.standard_normal((batch, sizes[0]))
-    if loss == "bce":
-        y = rng.integers(0, 2, size=(batch, sizes[-1])).astype(np.float64)
+    n_out = sizes[-1]
+    spec = get_loss(loss)
+    if spec.classes:
+        y = np.eye(n_out)[rng.integers(0, n_out, size=batch)]
+    elif spec.takes == "probabilities":
+        y = rng.integers(0, 2, size=(batch, n_out)).astype(np.float64)
+    elif spec.takes == "logits":
+        hard = rng.integers(0, 2, size=(batch, n_out)).astype(np.float64)
+        y = np.where(rng.random((batch, n_out)) < 0.5, rng.uniform(0.0, 1.0, hard.shape), hard)
     else:
-        y = rng.uniform(0.0, 1.0, size=(batch, sizes[-1]))
+        y = rng.uniform(0.0, 1.0, size=(batch, n_out))
     return x.astype(dtype), y.astype(dtype)
 
 

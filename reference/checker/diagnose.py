@@ -530,11 +530,13 @@ def _simulated(p: Problem) -> list[Simulated]:
                     "upstream gradient passed on instead of the delta", Pattern.DERIV_MISSING,
                     None, units(run(Mutation("deriv_missing", -1, activation="*"))[0])))
     for key, (desc, _) in LOSS_DERIVATIVES.items():
-        if key == stated:
+        if key == stated or not sim.loss_fits_output(key, p.activations[-1], p.n_out):
             continue
         out.append((f"the derivative of {desc} (the adapter states {p.loss}: "
                     f"{LOSS_DERIVATIVES[stated][0]})", Pattern.LOSS, None,
                     units(run(Mutation("loss", loss=key))[0])))
+    out += [(label, kind, n - 1, units(run(mutation)[0]))
+            for label, kind, mutation in _softmax_mistakes(p)]
     shapes = [W.shape for W, _ in p.params]
     for k, where in ((-1, "below"), (1, "above")):
         valid = [i for i in range(1, n) if 0 <= i + k < n and shapes[i + k] == shapes[i]]
@@ -574,6 +576,33 @@ def _simulated(p: Problem) -> list[Simulated]:
             out.append((f"{p.layer(j)}: bias gradient {how}: every unit gets the same value",
                         Pattern.BIAS_AXIS, j, units(pred)))
     return [Simulated(*one) for one in out]
+
+
+def _softmax_mistakes(p: Problem) -> list[tuple[str, Pattern, Mutation]]:
+    """The softmax's backward written wrong: element-wise, or applied on top of the fused
+    softmax cross-entropy gradient that already contains it."""
+    out: list[tuple[str, Pattern, Mutation]] = []
+    last = len(p.params) - 1
+    if p.activations[-1] == "softmax":
+        out.append((f"{p.layer(last)}: the softmax's backward applied element-wise, "
+                    "g * s * (1 - s) as for a sigmoid, instead of its Jacobian-vector product "
+                    "s * (g - sum(g * s)) (the softmax is not element-wise: every output "
+                    "depends on every logit of its row)", Pattern.SOFTMAX_ELEMENTWISE,
+                    Mutation("softmax_elementwise", last)))
+    if p.loss not in sim.FUSED or p.n_out < 2:
+        return out
+    fused = sim.FUSED[p.loss]
+    reduced = "" if fused.endswith("-sum") else " / B"
+    if p.activations[-1] == "softmax":
+        out.append((f"{p.layer(last)}: the fused gradient (softmax(z) - y){reduced}, which "
+                    "already is dL/dz, pushed back through the softmax layer's Jacobian once more "
+                    "(the softmax applied twice)", Pattern.SOFTMAX_TWICE,
+                    Mutation("softmax_twice", last, activation="vjp")))
+    out.append((f"{p.layer(last)}: the fused gradient (softmax(z) - y){reduced} multiplied by "
+                "the softmax's derivative s * (1 - s) as well (the softmax's Jacobian is already "
+                "inside it: applied twice)", Pattern.SOFTMAX_TWICE,
+                Mutation("softmax_twice", last, activation="elementwise")))
+    return out
 
 
 # --- trajectory hypotheses -------------------------------------------------------------------

@@ -28,6 +28,8 @@ class Pattern(StrEnum):
     LOSS = "loss"
     WRONG_LAYER_WEIGHTS = "wrong_layer_weights"
     AFTER_UPDATE = "after_update"
+    SOFTMAX_ELEMENTWISE = "softmax_elementwise"
+    SOFTMAX_TWICE = "softmax_twice"
     # optimiser and schedule variants over the trajectory
     MOMENTUM_STYLE = "momentum_style"
     BIAS_MOMENTUM = "bias_momentum"
@@ -49,6 +51,7 @@ class Pattern(StrEnum):
     ADAPTIVE_UNDECLARED = "adaptive_undeclared"
     # not a bug of the parameter itself
     FORWARD = "forward"
+    OVERFLOW = "overflow"
     CONSEQUENCE = "consequence"
     UNEXPLAINED = "unexplained"
     BROKEN = "broken"
@@ -73,6 +76,8 @@ SHORT: dict[Pattern, str] = {
     Pattern.RMSPROP_CENTERED: "centered sign", Pattern.RMSPROP_ALPHA: "alpha vs 1-alpha",
     Pattern.ADAGRAD_LR_DECAY: "lr_decay off by one",
     Pattern.ADAPTIVE_UNDECLARED: "adaptive optimiser?",
+    Pattern.SOFTMAX_ELEMENTWISE: "softmax' element-wise",
+    Pattern.SOFTMAX_TWICE: "softmax applied twice", Pattern.OVERFLOW: "overflows",
     Pattern.CONSEQUENCE: "consequence", Pattern.UNEXPLAINED: "no pattern fits",
     Pattern.BROKEN: "broken",
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handnet.verdict import SCHEMA_VERSION, Verdict
-from reference.checker.patterns import SHORT
+from reference.checker.patterns import SHORT, Pattern
 
 STYLE_TITLES = {
     "gradient": "style (a): returned gradients vs the twin's autograd gradients",
@@ -87,12 +87,15 @@ class ForwardResult:
     # A near match: the forward differs by a small relative amount (tolerance.NEAR_MATCH_LIMIT);
     # gradients and updates are then judged with that difference as the per-evaluation error.
     near: bool = False
+    # the patterns the forward's findings name (the loss probe's OVERFLOW)
+    patterns: list[Pattern] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"max_abs_error": _finite(self.max_abs_error),
                 "max_rel_error": _finite(self.max_rel_error), "ok": self.ok,
                 "near_match": self.near,
-                "diagnosis": "; ".join(self.diagnosis)}
+                "diagnosis": "; ".join(self.diagnosis),
+                "patterns": [str(p) for p in self.patterns]}
 
 
 @dataclass
@@ -253,6 +256,10 @@ class Report:
             lines.append("verdict: MISMATCH in the forward pass, slightly (every gradient and "
                          "update agrees within what that difference explains)")
             lines.append("start here: the forward pass (see its hints above)")
+        elif not f.ok and start is None and Pattern.OVERFLOW in f.patterns:
+            lines.append("verdict: MISMATCH in the forward pass at large logits (it overflows)")
+            lines.append("start here: the forward pass (its softmax, log-softmax or loss; see "
+                         "the hint above)")
         elif not f.ok:
             lines.append("verdict: MISMATCH in the forward pass")
             lines.append("start here: the forward pass (its output already differs, so every "

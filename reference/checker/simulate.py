@@ -1,13 +1,22 @@
 """Simulate a network with one specific backprop mistake (the diagnosis's hypotheses).
 
-A small manual NumPy forward/backward, written here independently of ``handnet``'s code, in
-canonical form (``W`` (in, out), ``b`` (1, out), rows ``(batch, features)``), always in float64.
-Each :class:`Mutation` changes exactly one rule; ``Mutation()`` is the correct backward.
+A small manual NumPy forward/backward, written here independently of ``handnet``'s network
+code, in canonical form (``W`` (in, out), ``b`` (1, out), rows ``(batch, features)``), always in
+float64.  Each :class:`Mutation` changes exactly one rule; ``Mutation()`` is the correct
+backward.
+
+The losses' derivatives and the softmax (with its Jacobian-vector product) are handnet's own
+(``handnet.losses``, ``handnet.softmax``: one definition, BCE's clamp included), not copies.
+That does not make the check circular: the verdict comes from torch (the twin), and the
+simulations only *name* a difference the twin already found; a wrong loss in handnet could at
+worst mis-name a finding, never pass a wrong network, and ``tests/test_simulate_pins.py`` pins
+the derivatives the diagnosis uses to numbers worked out by hand.
 
 Forward, layer ``i``: ``z_i = a_{i-1} @ W_i + b_i``, ``a_i = f_i(z_i)``, ``a_{-1} = x``.
 Backward, with ``g_{L-1} = dL/da_{L-1}`` from the loss::
 
-    delta_i  = g_i * f_i'          (f' written through the output a_i, as torch and the seed)
+    delta_i  = g_i * f_i'          (f' written through the output a_i, as torch and the seed;
+                                    a softmax layer: s * (g_i - sum_j g_ij s_j), row by row)
     dW_i     = a_{i-1}.T @ delta_i
     db_i     = sum over the batch of delta_i
     g_{i-1}  = delta_i @ W_i.T
@@ -22,6 +31,11 @@ layer whose activation is ``Mutation.activation``, the helper-function-misused-e
 * ``deriv_missing``: ``delta_i = g_i`` (no ``f'``).
 * ``relu_at_zero``: relu's derivative taken as 1 at ``z = 0`` (``z >= 0``; torch's is 0 there).
 * ``loss``: ``g_{L-1}`` is the derivative of another loss (:data:`LOSS_DERIVATIVES`).
+* ``softmax_elementwise``: a softmax layer's backward taken element-wise, ``g * s * (1 - s)``
+  (the diagonal of its Jacobian, as for a sigmoid) instead of ``s * (g - sum(g * s))``.
+* ``softmax_twice``: the fused softmax cross-entropy gradient ``softmax(z) - y`` (reduced as the
+  stated loss) is taken as ``dL/ds`` and pushed through the softmax's backward once more
+  (``activation="vjp"``: its Jacobian-vector product, ``"elementwise"``: ``s * (1 - s)``).
 * ``after_update``: ``g_{i} = delta_{i+1} @ W'_{i+1}.T`` with ``W'_{i+1}`` already updated by
   the first step's update (``layer=-1``: at every layer, the update-inside-the-loop bug).
 * ``wrong_layer_weights``: ``g_{i-1} = delta_i @ W_{i+k}.T`` with ``k = Mutation.offset``
@@ -41,7 +55,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from handnet.losses import LOSSES
 from handnet.names import bias_name, is_bias, weight_name
+from handnet.softmax import softmax, softmax_vjp
 from reference.checker.simulate_adaptive import AdaptiveConfig
 
 Array = NDArray[np.floating]
@@ -54,6 +70,7 @@ def _sigmoid(z: Array) -> Array:
 
 
 FORWARD: dict[str, Callable[[Array], Array]] = {
+    "softmax": softmax,
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
@@ -61,7 +78,7 @@ FORWARD: dict[str, Callable[[Array], Array]] = {
 }
 
 DERIVATIVE_MUTATIONS = ("deriv_at_preactivation", "deriv_at_output", "deriv_missing",
-                        "relu_at_zero")
+                        "relu_at_zero", "softmax_elementwise")
 
 
 def has_distinct_mutation(activation: str, kind: str) -> bool:
@@ -69,6 +86,8 @@ def has_distinct_mutation(activation: str, kind: str) -> bool:
     the at-z/at-a confusion; identity's derivative is 1, so "missing" changes nothing)."""
     if kind == "deriv_missing":
         return activation != "identity"
+    if kind == "softmax_elementwise":
+        return activation == "softmax"
     if kind == "relu_at_zero":
         return activation == "relu"
     return activation in ("sigmoid", "tanh")
@@ -93,35 +112,53 @@ def derivative(activation: str, z: Array, a: Array, kind: str = "") -> Array:
     return np.ones_like(z)
 
 
-BCE_EPS = float(np.float32(1e-12))  # torch's clamp is the C++ float 1e-12, also in float64
+def _loss_entry(name: str) -> tuple[str, Callable[[Array, Array], Array]]:
+    loss = LOSSES[name]
+    return f"{name} ({LOSS_TEXT[name]})", loss.gradient
 
 
-def _bce_core(p: Array, y: Array) -> Array:
-    return (p - y) / np.maximum(p * (1.0 - p), BCE_EPS)
+LOSS_TEXT = {
+    "half-sse": "0.5 * sum((y_hat - y)**2), summed over the batch",
+    "sse": "sum((y_hat - y)**2): the factor 2 kept, summed",
+    "mse": "mean((y_hat - y)**2) over every element",
+    "half-mse": "0.5 * mean((y_hat - y)**2) over every element",
+    "bce": "binary cross-entropy, mean over every element",
+    "bce-sum": "binary cross-entropy, summed",
+    "bce-logits": "binary cross-entropy on logits, mean over every element: sigmoid(z) - y over N",
+    "bce-logits-sum": "binary cross-entropy on logits, summed: sigmoid(z) - y",
+    "softmax-ce": "softmax cross-entropy on logits, mean over the batch: (softmax(z) - y) / B",
+    "softmax-ce-sum": "softmax cross-entropy on logits, summed: softmax(z) - y",
+    "ce": "cross-entropy on the softmax's probabilities, mean over the batch: -y / p / B",
+    "ce-sum": "cross-entropy on the softmax's probabilities, summed: -y / p",
+}
 
-
-# dL/dy_hat for y_hat, y of shape (batch, out): key -> (description, derivative)
+# dL/dy_hat for y_hat, y of shape (batch, out): key -> (description, derivative).  Every loss
+# handnet trains with is handnet's own (``handnet.losses``, the one definition); the two that
+# follow are mistakes only, a reduction no declared loss has.
 LOSS_DERIVATIVES: dict[str, tuple[str, Callable[[Array, Array], Array]]] = {
-    "half-sse": ("0.5 * sum((y_hat - y)**2), summed over the batch",
-                 lambda p, y: p - y),
+    **{name: _loss_entry(name) for name in LOSSES},
     "half-sse-mean": ("0.5 * sum((y_hat - y)**2) averaged over the batch",
                       lambda p, y: (p - y) / p.shape[0]),
-    "sse": ("sum((y_hat - y)**2) (the factor 2 kept, summed)",
-            lambda p, y: 2.0 * (p - y)),
-    "mse": ("mse, mean over every element",
-            lambda p, y: 2.0 * (p - y) / p.size),
-    "mse-no-2": ("mse, mean over every element, with the factor 2 dropped",
-                 lambda p, y: (p - y) / p.size),
     "mse-batch": ("sum((y_hat - y)**2) averaged over the batch only",
                   lambda p, y: 2.0 * (p - y) / p.shape[0]),
-    "bce": ("binary cross-entropy, mean over every element",
-            lambda p, y: _bce_core(p, y) / p.size),
-    "bce-sum": ("binary cross-entropy, summed",
-                lambda p, y: _bce_core(p, y)),
 }
 
 # The key of the loss each stated (handnet) loss name means.
-STATED_LOSS = {"half-sse": "half-sse", "mse": "mse", "bce": "bce"}
+STATED_LOSS = {name: name for name in LOSSES}
+
+# The fused softmax cross-entropy on logits with the reduction of each softmax-layer loss.
+FUSED = {"ce": "softmax-ce", "ce-sum": "softmax-ce-sum", "softmax-ce": "softmax-ce",
+         "softmax-ce-sum": "softmax-ce-sum"}
+
+
+def loss_fits_output(name: str, output_activation: str, n_out: int) -> bool:
+    """Whether loss ``name`` could be what a network with this output layer computes (a loss
+    on probabilities needs its output layer; a class loss two outputs at least)."""
+    key = name if name in LOSSES else "half-sse"
+    loss = LOSSES[key]
+    if loss.classes and n_out < 2:
+        return False
+    return loss.output_activation in (None, output_activation)
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,18 @@ class Mutation:
         if self.layer == i or (self.layer == -1 and self.activation in ("*", activation)):
             return self.kind
         return ""
+
+
+def softmax_delta(s: Array, g: Array, kind: str = "") -> Array:
+    """A softmax layer's ``delta = dL/dz`` from its output ``s`` and ``g = dL/ds``: the
+    Jacobian-vector product ``s * (g - sum(g * s))`` (``handnet.softmax.softmax_vjp``), or under
+    a mutation the diagonal alone ``g * s * (1 - s)`` (``softmax_elementwise``) or ``g``
+    (``deriv_missing``)."""
+    if kind == "softmax_elementwise":
+        return g * s * (1.0 - s)
+    if kind == "deriv_missing":
+        return g
+    return softmax_vjp(s, g)
 
 
 UpdateFn = Callable[[str, Array, Array], Array]
@@ -179,6 +228,8 @@ def backward(
     inputs = [x, *outs[:-1]]
     key = mutation.loss if mutation.kind == "loss" else loss
     g = LOSS_DERIVATIVES[key][1](outs[-1], y)
+    if mutation.kind == "softmax_twice":  # the fused gradient from the logits, then a softmax
+        g = LOSS_DERIVATIVES[FUSED[loss]][1](zs[-1], y)
     grads: dict[str, Array] = {}
     deltas: list[Array] = [np.empty(0)] * len(params)
     for i in reversed(range(len(params))):
@@ -188,7 +239,13 @@ def backward(
         if mutation.kind == "deriv_other_layer" and mutation.layer == i \
                 and 0 <= k < len(params) and outs[k].shape == a_i.shape:
             z_i, a_i = zs[k], outs[k]  # f' of layer i's activation at layer k's z and a
-        delta = g * derivative(activations[i], z_i, a_i, kind)
+        if mutation.kind == "softmax_twice" and i == len(params) - 1:
+            s = softmax(z_i)
+            delta = softmax_vjp(s, g) if mutation.activation == "vjp" else g * s * (1.0 - s)
+        elif activations[i] == "softmax":
+            delta = softmax_delta(a_i, g, kind)
+        else:
+            delta = g * derivative(activations[i], z_i, a_i, kind)
         deltas[i] = delta
         grads[weight_name(i)] = inputs[i].T @ delta
         grads[bias_name(i)] = delta.sum(axis=0, keepdims=True)
