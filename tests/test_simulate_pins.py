@@ -231,3 +231,23 @@ def test_untrainable_parameters_stay() -> None:
 def test_step_lr(factor: float, shift: int, lrs: list[float]) -> None:
     lr_at = step_lr(1.0, 2, factor, shift)
     assert [lr_at(t) for t in range(5)] == lrs
+
+
+def test_the_simulated_softmax_layer_backward_is_torchs() -> None:
+    """A softmax output layer under ce: the simulation's correct backward (the Jacobian-vector
+    product) gives torch autograd's gradients; its diagonal alone would not."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    params = [(rng.standard_normal((3, 4)), rng.standard_normal((1, 4))),
+              (rng.standard_normal((4, 3)), rng.standard_normal((1, 3)))]
+    x = rng.standard_normal((5, 3))
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    grads, _ = backward(params, ["tanh", "softmax"], x, y, "ce")
+    t = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
+         for W, b in params]
+    p = torch.softmax(torch.tanh(torch.tensor(x) @ t[0][0] + t[0][1]) @ t[1][0] + t[1][1], 1)
+    (-(torch.tensor(y) * torch.log(p)).sum(1).mean()).backward()
+    for i, (W, b) in enumerate(t):
+        np.testing.assert_allclose(grads[f"W{i}"], W.grad.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grads[f"b{i}"], b.grad.numpy(), rtol=1e-12, atol=1e-15)

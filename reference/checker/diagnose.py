@@ -529,14 +529,16 @@ def _simulated(p: Problem) -> list[Simulated]:
         out.append((f"the activation derivative missing at every layer ({where}): the "
                     "upstream gradient passed on instead of the delta", Pattern.DERIV_MISSING,
                     None, units(run(Mutation("deriv_missing", -1, activation="*"))[0])))
+    # the softmax's mistakes first: on a tie they name what was written, where another loss
+    # (0.5 * sum((p - y)**2) / B for the fused gradient pushed through the softmax) is a reading
+    out += [(label, kind, n - 1, units(run(mutation)[0]))
+            for label, kind, mutation in _softmax_mistakes(p)]
     for key, (desc, _) in LOSS_DERIVATIVES.items():
         if key == stated or not sim.loss_fits_output(key, p.activations[-1], p.n_out):
             continue
         out.append((f"the derivative of {desc} (the adapter states {p.loss}: "
                     f"{LOSS_DERIVATIVES[stated][0]})", Pattern.LOSS, None,
                     units(run(Mutation("loss", loss=key))[0])))
-    out += [(label, kind, n - 1, units(run(mutation)[0]))
-            for label, kind, mutation in _softmax_mistakes(p)]
     shapes = [W.shape for W, _ in p.params]
     for k, where in ((-1, "below"), (1, "above")):
         valid = [i for i in range(1, n) if 0 <= i + k < n and shapes[i + k] == shapes[i]]

@@ -120,9 +120,10 @@ class Probe:
         with torch.no_grad():
             twin = model(torch.from_numpy(x)).numpy()
         out = []
-        where = (f"with the output layer's bias raised by {SHIFT:g} in every unit (logits near "
-                 f"{SHIFT:g}; the softmax is unchanged by such a shift)")
         fix = hint(ad.loss, ad.activations[-1])
+        same = "; the softmax is unchanged by such a shift" if fix == MAX_SHIFT_HINT else ""
+        where = (f"with the output layer's bias raised by {SHIFT:g} in every unit (logits near "
+                 f"{SHIFT:g}{same})")
         with np.errstate(all="ignore"):
             if np.all(np.isfinite(twin)) and not np.all(np.isfinite(rows)):
                 out.append(f"{where}, the output is not finite where the twin's is: {fix}")

@@ -10,7 +10,7 @@ besides the adapter types at the end).
 * ``loss="ce"`` (K = 3): a softmax output layer, the cross-entropy ``-sum(y log p) / n`` and its
   gradient pushed back through the softmax's Jacobian.
 * ``loss="bce-logits"`` (K = 2): BCE on logits, mean over every element.
-* ``loss="half-mse"`` (K = 2): ``0.5 * mean((out - y)**2)``, identity output.
+* ``loss="half-mse"`` (K = 3): ``0.5 * mean((out - y)**2)``, identity output.
 
 ``loss(out, y)`` is the network's own loss value.  ``tests/test_check_losses.py`` replaces one
 line of this file by the wrong line a person writes.
@@ -35,7 +35,7 @@ def log_softmax(z):
     return zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
 
 
-OUTPUTS = {"softmax-ce": 3, "ce": 3, "bce-logits": 2, "half-mse": 2}
+OUTPUTS = {"softmax-ce": 3, "ce": 3, "bce-logits": 2, "half-mse": 3}
 
 
 class LossNet:
