@@ -17,7 +17,10 @@ batch ...): a mutant in the BCE derivative only shows in a network trained with 
 ``optimizer`` one of ``adam``, ``adamw``, ``rmsprop``, ``adagrad`` (and any of ``ADAPTIVE``'s
 hyper-parameters, ``schedule`` and its fields; rmsprop takes ``momentum``, 0.9 unless set) the
 network trains with handnet's own adaptive optimiser and schedule (``handnet.choices``), and
-the adapter declares the same to the check.  With ``fast`` the step is
+the adapter declares the same to the check.  ``loss`` may be any of handnet's losses: the output
+layer gets the activation it takes (``Config.activations``), the network's 4 outputs are then 4
+classes for the class losses, and the loss's own ``value`` is declared as ``loss_value`` (so an
+overflowing loss shows in the check's probe at large logits).  With ``fast`` the step is
 ``handnet.fast.train_epoch_fast``: the compiled per-sample kernel with
 ``batch`` 1, else the batched step (``handnet._fast_batch``).
 """
@@ -88,7 +91,7 @@ def adapter() -> Adapter:
         batch_size=1 if s["fast"] and s["batch"] == 1 else 0,
         nesterov=s["nesterov"], weight_decay=s["weight_decay"],
     )
-    net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
+    net = Network.create(SIZES, config.activations, rng=np.random.default_rng(0))
     optimizer = SGD(lr=config.lr, momentum=config.effective_momentum, style="classic",
                     bias_momentum=False, nesterov=config.nesterov,
                     weight_decay=config.weight_decay)
@@ -109,9 +112,10 @@ def adapter() -> Adapter:
 
     return Adapter(
         network=Parameters(net),
-        layers=[Layer(f"W{i}", f"b{i}", s["activation"]) for i in range(len(SIZES) - 1)],
+        layers=_layers(config),
         loss=s["loss"],
         forward=net.forward,
+        loss_value=get_loss(config.loss).value,
         train_step=train_step,
         start_epoch=start_epoch,
         lr=config.lr,
@@ -141,7 +145,7 @@ def _adaptive(s: dict[str, Any]) -> Adapter:
                     batch_size=0, weight_decay=s["weight_decay"],
                     momentum=s["momentum"] if s["optimizer"] == "rmsprop" and s["momentum"]
                     else None, **hyper, **sched, **step)
-    net = Network.create(SIZES, s["activation"], rng=np.random.default_rng(0))
+    net = Network.create(SIZES, config.activations, rng=np.random.default_rng(0))
     empty = np.zeros((1, SIZES[0]))
     run = Run(config, net, build_optimizer(config), build_schedule(config),
               get_loss(config.loss), Dataset("check", empty, empty[:, :1], empty, empty[:, :1]),
@@ -156,9 +160,15 @@ def _adaptive(s: dict[str, Any]) -> Adapter:
         train_epoch(run, epoch[0], np.arange(len(x)))
 
     return Adapter(
-        network=Parameters(net),
-        layers=[Layer(f"W{i}", f"b{i}", s["activation"]) for i in range(len(SIZES) - 1)],
-        loss=s["loss"], forward=net.forward, train_step=train_step, start_epoch=start_epoch,
+        network=Parameters(net), layers=_layers(config), loss=s["loss"], forward=net.forward,
+        loss_value=get_loss(config.loss).value, train_step=train_step, start_epoch=start_epoch,
         lr=config.lr, optimizer=s["optimizer"], weight_decay=config.weight_decay,
         momentum=config.momentum or 0.0, batch=s["batch"], **hyper, **sched, **step,
     )
+
+
+def _layers(config: Config) -> list[Layer]:
+    """One Layer per weight, the output layer's activation the one the loss takes (identity for
+    logits, softmax for ce, sigmoid for bce; ``Config.activations``)."""
+    acts = config.activations[-(len(SIZES) - 1):]
+    return [Layer(f"W{i}", f"b{i}", act) for i, act in enumerate(acts)]

@@ -60,10 +60,10 @@ def start_here(report: Mapping[str, Any]) -> tuple[str, list[str]]:
     """The report's "start here" parameter (canonical name: ``W2``, whatever the adapter calls
     it) and the kinds of its findings."""
     name = report.get("start_here")
-    if name is None:
-        forward = report.get("forward", {})
-        if forward.get("ok", True):
-            return "(none)", []
+    forward = report.get("forward", {})
+    if name is None and forward.get("ok", True):
+        return "(none)", []
+    if name in (None, "forward"):
         return "forward", [str(k) for k in forward.get("patterns", [])]
     for rec in report.get("parameters", []):
         if rec.get("name") == name:

@@ -251,3 +251,21 @@ def test_the_simulated_softmax_layer_backward_is_torchs() -> None:
     for i, (W, b) in enumerate(t):
         np.testing.assert_allclose(grads[f"W{i}"], W.grad.numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(grads[f"b{i}"], b.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_the_table_has_every_loss_an_adapter_can_state() -> None:
+    """Every handnet loss (what an adapter can state) has its derivative in the one table, and
+    the table agrees with handnet's own implementation (written independently: see simulate's
+    docstring) at generic points."""
+    from handnet.losses import LOSSES as HANDNET_LOSSES
+    from handnet.losses import get_loss
+    from reference.checker.simulate import STATED_LOSS
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.05, 0.95, (4, 3))
+    p /= p.sum(axis=1, keepdims=True)  # valid as probabilities, distributions and logits
+    y = np.eye(3)[[0, 2, 1, 1]]
+    assert set(STATED_LOSS) == set(HANDNET_LOSSES)
+    for name in HANDNET_LOSSES:
+        np.testing.assert_allclose(LOSS_DERIVATIVES[STATED_LOSS[name]][1](p, y),
+                                   get_loss(name).gradient(p, y), rtol=1e-13, err_msg=name)

@@ -5,12 +5,15 @@ code, in canonical form (``W`` (in, out), ``b`` (1, out), rows ``(batch, feature
 float64.  Each :class:`Mutation` changes exactly one rule; ``Mutation()`` is the correct
 backward.
 
-The losses' derivatives and the softmax (with its Jacobian-vector product) are handnet's own
-(``handnet.losses``, ``handnet.softmax``: one definition, BCE's clamp included), not copies.
-That does not make the check circular: the verdict comes from torch (the twin), and the
-simulations only *name* a difference the twin already found; a wrong loss in handnet could at
-worst mis-name a finding, never pass a wrong network, and ``tests/test_simulate_pins.py`` pins
-the derivatives the diagnosis uses to numbers worked out by hand.
+The losses' derivatives (:data:`LOSS_DERIVATIVES`, the one table) and the softmax with its
+Jacobian-vector product are written here again, on purpose, not imported from
+``handnet.losses`` / ``handnet.softmax``: the diagnosis must stay independent of the code it
+is used to diagnose.  The planted-bug catalogue (``mutants/``) plants bugs in exactly those
+handnet functions and checks handnet's own network; a diagnosis built on them simulates the
+bug as the *correct* network.  Measured when they were shared: with half-MSE's ``1/N`` dropped
+in ``handnet.losses``, the "schedule gamma" variant (identical to the right schedule at
+``lr_gamma = 0.5``) "reproduced" the wrong updates and was ranked first.  BCE's clamp is torch's
+constant as the twin states it (``reference.twin.losses.TORCH_BCE_CLAMP``), not a copy.
 
 Forward, layer ``i``: ``z_i = a_{i-1} @ W_i + b_i``, ``a_i = f_i(z_i)``, ``a_{-1} = x``.
 Backward, with ``g_{L-1} = dL/da_{L-1}`` from the loss::
@@ -55,10 +58,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from handnet.losses import LOSSES
 from handnet.names import bias_name, is_bias, weight_name
-from handnet.softmax import softmax, softmax_vjp
 from reference.checker.simulate_adaptive import AdaptiveConfig
+from reference.twin.losses import TORCH_BCE_CLAMP
 
 Array = NDArray[np.floating]
 Params = Sequence[tuple[Array, Array]]
@@ -70,7 +72,7 @@ def _sigmoid(z: Array) -> Array:
 
 
 FORWARD: dict[str, Callable[[Array], Array]] = {
-    "softmax": softmax,
+    "softmax": lambda z: _softmax(z),
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
@@ -112,39 +114,65 @@ def derivative(activation: str, z: Array, a: Array, kind: str = "") -> Array:
     return np.ones_like(z)
 
 
-def _loss_entry(name: str) -> tuple[str, Callable[[Array, Array], Array]]:
-    loss = LOSSES[name]
-    return f"{name} ({LOSS_TEXT[name]})", loss.gradient
+def _softmax(z: Array) -> Array:
+    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
 
 
-LOSS_TEXT = {
-    "half-sse": "0.5 * sum((y_hat - y)**2), summed over the batch",
-    "sse": "sum((y_hat - y)**2): the factor 2 kept, summed",
-    "mse": "mean((y_hat - y)**2) over every element",
-    "half-mse": "0.5 * mean((y_hat - y)**2) over every element",
-    "bce": "binary cross-entropy, mean over every element",
-    "bce-sum": "binary cross-entropy, summed",
-    "bce-logits": "binary cross-entropy on logits, mean over every element: sigmoid(z) - y over N",
-    "bce-logits-sum": "binary cross-entropy on logits, summed: sigmoid(z) - y",
-    "softmax-ce": "softmax cross-entropy on logits, mean over the batch: (softmax(z) - y) / B",
-    "softmax-ce-sum": "softmax cross-entropy on logits, summed: softmax(z) - y",
-    "ce": "cross-entropy on the softmax's probabilities, mean over the batch: -y / p / B",
-    "ce-sum": "cross-entropy on the softmax's probabilities, summed: -y / p",
-}
+def _softmax_vjp(s: Array, g: Array) -> Array:
+    """``dL/dz = s * (g - sum_j g_j s_j)`` row by row, from ``s = softmax(z)`` and ``g = dL/ds``."""
+    return s * (g - np.sum(g * s, axis=1, keepdims=True))
 
-# dL/dy_hat for y_hat, y of shape (batch, out): key -> (description, derivative).  Every loss
-# handnet trains with is handnet's own (``handnet.losses``, the one definition); the two that
-# follow are mistakes only, a reduction no declared loss has.
-LOSS_DERIVATIVES: dict[str, tuple[str, Callable[[Array, Array], Array]]] = {
-    **{name: _loss_entry(name) for name in LOSSES},
+
+def _bce_core(p: Array, y: Array) -> Array:
+    return (p - y) / np.maximum(p * (1.0 - p), TORCH_BCE_CLAMP)
+
+
+def _fused(z: Array, y: Array) -> Array:
+    """Softmax cross-entropy's gradient on logits, ``softmax(z) * sum_j y_j - y`` per row."""
+    return _softmax(z) * np.sum(y, axis=1, keepdims=True) - y
+
+
+LossFn = Callable[[Array, Array], Array]
+
+# THE table of dL/dy_hat for y_hat, y of shape (batch, out) (class targets as rows): key ->
+# (description, derivative).  One entry per loss an adapter can state (``handnet.losses``'
+# names; ``tests/test_simulate_pins.py`` holds it to that list and to numbers worked by hand),
+# then two reductions no declared loss has (mistakes only).  B is the batch, N every element.
+LOSS_DERIVATIVES: dict[str, tuple[str, LossFn]] = {
+    "half-sse": ("0.5 * sum((y_hat - y)**2), summed over the batch", lambda p, y: p - y),
+    "sse": ("sum((y_hat - y)**2): the factor 2 kept, summed", lambda p, y: 2.0 * (p - y)),
+    "mse": ("mse, mean((y_hat - y)**2) over every element", lambda p, y: 2.0 * (p - y) / p.size),
+    "half-mse": ("0.5 * mean((y_hat - y)**2) over every element (mse with the factor 2 "
+                 "dropped)", lambda p, y: (p - y) / p.size),
+    "bce": ("binary cross-entropy, mean over every element",
+            lambda p, y: _bce_core(p, y) / p.size),
+    "bce-sum": ("binary cross-entropy, summed", _bce_core),
+    "bce-logits": ("binary cross-entropy on logits, mean over every element: (sigmoid(z) - y) "
+                   "/ N", lambda z, y: (_sigmoid(z) - y) / z.size),
+    "bce-logits-sum": ("binary cross-entropy on logits, summed: sigmoid(z) - y",
+                       lambda z, y: _sigmoid(z) - y),
+    "softmax-ce": ("softmax cross-entropy on logits, mean over the batch: (softmax(z) - y) / B",
+                   lambda z, y: _fused(z, y) / z.shape[0]),
+    "softmax-ce-sum": ("softmax cross-entropy on logits, summed: softmax(z) - y", _fused),
+    "ce": ("cross-entropy on the softmax's probabilities, mean over the batch: -y / p / B",
+           lambda p, y: -y / p / p.shape[0]),
+    "ce-sum": ("cross-entropy on the softmax's probabilities, summed: -y / p",
+               lambda p, y: -y / p),
     "half-sse-mean": ("0.5 * sum((y_hat - y)**2) averaged over the batch",
                       lambda p, y: (p - y) / p.shape[0]),
     "mse-batch": ("sum((y_hat - y)**2) averaged over the batch only",
                   lambda p, y: 2.0 * (p - y) / p.shape[0]),
 }
+# What each stated loss takes (None: any output; as ``handnet.losses.Loss.output_activation``).
+TAKES = {"bce": "sigmoid", "bce-sum": "sigmoid", "bce-logits": "identity",
+         "bce-logits-sum": "identity", "softmax-ce": "identity", "softmax-ce-sum": "identity",
+         "ce": "softmax", "ce-sum": "softmax"}
+CLASS_KEYS = ("softmax-ce", "softmax-ce-sum", "ce", "ce-sum")
 
 # The key of the loss each stated (handnet) loss name means.
-STATED_LOSS = {name: name for name in LOSSES}
+STATED_LOSS = {name: name for name in LOSS_DERIVATIVES if name not in ("half-sse-mean",
+                                                                       "mse-batch")}
 
 # The fused softmax cross-entropy on logits with the reduction of each softmax-layer loss.
 FUSED = {"ce": "softmax-ce", "ce-sum": "softmax-ce-sum", "softmax-ce": "softmax-ce",
@@ -154,11 +182,9 @@ FUSED = {"ce": "softmax-ce", "ce-sum": "softmax-ce-sum", "softmax-ce": "softmax-
 def loss_fits_output(name: str, output_activation: str, n_out: int) -> bool:
     """Whether loss ``name`` could be what a network with this output layer computes (a loss
     on probabilities needs its output layer; a class loss two outputs at least)."""
-    key = name if name in LOSSES else "half-sse"
-    loss = LOSSES[key]
-    if loss.classes and n_out < 2:
+    if name in CLASS_KEYS and n_out < 2:
         return False
-    return loss.output_activation in (None, output_activation)
+    return TAKES.get(name) in (None, output_activation)
 
 
 @dataclass(frozen=True)
@@ -190,7 +216,7 @@ def softmax_delta(s: Array, g: Array, kind: str = "") -> Array:
         return g * s * (1.0 - s)
     if kind == "deriv_missing":
         return g
-    return softmax_vjp(s, g)
+    return _softmax_vjp(s, g)
 
 
 UpdateFn = Callable[[str, Array, Array], Array]
@@ -240,8 +266,8 @@ def backward(
                 and 0 <= k < len(params) and outs[k].shape == a_i.shape:
             z_i, a_i = zs[k], outs[k]  # f' of layer i's activation at layer k's z and a
         if mutation.kind == "softmax_twice" and i == len(params) - 1:
-            s = softmax(z_i)
-            delta = softmax_vjp(s, g) if mutation.activation == "vjp" else g * s * (1.0 - s)
+            s = _softmax(z_i)
+            delta = _softmax_vjp(s, g) if mutation.activation == "vjp" else g * s * (1.0 - s)
         elif activations[i] == "softmax":
             delta = softmax_delta(a_i, g, kind)
         else:
