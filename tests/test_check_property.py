@@ -30,6 +30,7 @@ from reference.comparison.strategies import (
     OptSpec,
     ScheduleSpec,
     network_specs,
+    output_for,
     optimizer_specs,
     schedule_specs,
 )
@@ -74,8 +75,7 @@ class Case:
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     loss = draw(st.sampled_from(CHECKED_LOSSES))
-    net = draw(network_specs(max_depth=4, max_width=8,
-                             output_activation="sigmoid" if loss == "bce" else None))
+    net = output_for(draw(network_specs(max_depth=4, max_width=8)), loss)
     layout = draw(layouts())
     steps = draw(st.none() | st.integers(1, 5 if layout.mode == "train_step" else 3))
     return Case(net, loss, layout, draw(optimizer_specs()), draw(schedule_specs()),

@@ -27,9 +27,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 ACT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
-    "identity": lambda z: z}
+    "identity": lambda z: z, "softmax": _softmax}
 
 
 def _deriv(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -43,11 +48,21 @@ def _deriv(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def _loss_grad(loss: str, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if loss == "half-sse":
-        return p - y
-    if loss == "mse":
-        return 2 * (p - y) / p.size
-    return (p - y) / np.maximum(p * (1 - p), float(np.float32(1e-12))) / p.size  # as torch
+    """dL/dy_hat of every loss an adapter can state (class targets as one-hot rows)."""
+    base, summed = loss.removesuffix("-sum"), loss.endswith("-sum")
+    per = {"half-sse": p - y, "sse": 2 * (p - y), "mse": 2 * (p - y), "half-mse": p - y}.get(base)
+    if base == "bce":
+        per = (p - y) / np.maximum(p * (1 - p), float(np.float32(1e-12)))  # as torch
+    elif base == "bce-logits":
+        per = _sigmoid(p) - y
+    elif base == "softmax-ce":
+        per = _softmax(p) - y
+    elif base == "ce":
+        per = -y / p
+    assert per is not None, loss
+    if summed or loss in ("half-sse", "sse"):
+        return per
+    return per / (len(p) if base in ("softmax-ce", "ce") else p.size)
 
 
 @dataclass
@@ -193,7 +208,10 @@ class PlantedNet:
         g = _loss_grad(self.loss, outs[-1], y)
         grads: dict[str, np.ndarray] = {}
         for i in reversed(range(len(zs))):
-            delta = g * _deriv(self.activations[i], zs[i], outs[i])
+            if self.activations[i] == "softmax":  # its Jacobian-vector product, row by row
+                delta = outs[i] * (g - np.sum(g * outs[i], axis=1, keepdims=True))
+            else:
+                delta = g * _deriv(self.activations[i], zs[i], outs[i])
             grads[f"W{i}"] = inputs[i].T @ delta
             grads[f"b{i}"] = delta.sum(axis=0, keepdims=True)
             g = delta @ self._load(i)[0].T
