@@ -30,8 +30,8 @@ from reference.comparison.strategies import (
     OptSpec,
     ScheduleSpec,
     network_specs,
-    output_for,
     optimizer_specs,
+    output_for,
     schedule_specs,
 )
 
