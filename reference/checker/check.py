@@ -80,6 +80,7 @@ from reference.comparison.stability import (
     Unstable,
     amplification,
     check_bce_clamp,
+    check_range,
     comparable,
     perturb_,
     perturbation_size,
@@ -502,6 +503,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             grad_scales = _error_scales(twin.model, x, y, ad.loss, t + 1)
             twin.step(x, y, advance, t + 1)
             probe.step(x, y, advance, t + 1)
+            check_range(twin.params(), ctx.dtype, t + 1)
             # step t+1 starts from parameters whose differences steps 1..t amplified by
             # amp_before (1 before step 1: both sides start from the same parameters)
             if not comparable(ctx.rtol(t + 1), amp_before):

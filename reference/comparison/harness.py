@@ -18,6 +18,7 @@ from handnet.schedule import StepDecay
 from reference.comparison.stability import (
     check_amplification,
     check_bce_clamp,
+    check_range,
     perturb_,
     perturbation_size,
 )
@@ -176,6 +177,7 @@ class Lockstep:
             check_bce_clamp(self.model(_tensor(self.model, x)), self.loss, self.steps + 1)
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
+        check_range(after, self.net.dtype, self.steps + 1)
         self.amplification = check_amplification(after, probe, self.delta, self.steps + 1)
         handnet_step(self.net, self.opt, x, y, self.loss)
         self.steps += 1

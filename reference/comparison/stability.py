@@ -9,10 +9,11 @@ regime while
     amplification = deviation(twin, probe) / sqrt(eps) <= MAX_AMPLIFICATION = 8
 
 (the policy's margin, C = 256 against about 4 eps per step, leaves room for 8, no more), the
-weights stay finite, and — for bce — no output lies in the loss's denominator clamp, where one
-rounding of the output decides the gradient.  The property suite rejects examples that leave the
-regime (``reference.comparison.harness.Lockstep``); ``handnet check`` stops comparing there and
-says so (``reference.checker.check``).
+weights stay within the square root of the dtype's range (:func:`check_range`), and — for bce — no
+output lies in the loss's denominator clamp, where one rounding of the output decides the
+gradient.  The property suite rejects examples that leave the regime
+(``reference.comparison.harness.Lockstep``); ``handnet check`` stops comparing there and says so
+(``reference.checker.check``).
 
 Beyond the stable regime the property suite rejects the example, but ``handnet check`` cannot
 choose its user's learning rate.  It keeps comparing step t with the policy's rtol widened by
@@ -72,6 +73,17 @@ def deviation(a: dict[str, Array], b: dict[str, Array]) -> float:
         scale = float(np.max(np.abs(x64))) or 1.0
         worst = max(worst, float(np.max(np.abs(x64 - y64))) / scale)
     return worst
+
+
+def check_range(params: dict[str, Array], dtype: np.dtype, step: int) -> None:
+    """Raise :class:`Unstable` when a weight leaves ``|p| <= sqrt(max(dtype))``: past that a
+    product of two weights can overflow, and whether one side's value becomes inf while the
+    other's stays finite is decided by the order of its roundings."""
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    for name, value in params.items():
+        if not np.all(np.abs(np.asarray(value, dtype=np.float64)) <= limit):
+            raise Unstable(f"the twin's {name} leaves |p| <= {limit:.3g} (the square root of "
+                           f"{np.dtype(dtype).name}'s range) at step {step}")
 
 
 def check_bce_clamp(y_hat: torch.Tensor, loss: str, step: int) -> None:
