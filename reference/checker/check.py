@@ -80,6 +80,7 @@ from reference.comparison.stability import (
     Unstable,
     amplification,
     check_bce_clamp,
+    check_kinks,
     check_range,
     comparable,
     perturb_,
@@ -501,6 +502,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
         try:
             grad_scales = _error_scales(twin.model, x, y, ad.loss, t + 1)
+            check_kinks(twin.model, x, ctx.rtol(t + 1) * widening(amp_before), t + 1)
             twin.step(x, y, advance, t + 1)
             probe.step(x, y, advance, t + 1)
             check_range(twin.params(), ctx.dtype, t + 1)

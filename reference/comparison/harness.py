@@ -18,10 +18,12 @@ from handnet.schedule import StepDecay
 from reference.comparison.stability import (
     check_amplification,
     check_bce_clamp,
+    check_kinks,
     check_range,
     perturb_,
     perturbation_size,
 )
+from reference.comparison.tolerance import tolerance
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import TwinNet, handnet_gradients, handnet_parameters
 
@@ -175,6 +177,8 @@ class Lockstep:
                                                 + into * float(np.max(s)))
         with torch.no_grad():
             check_bce_clamp(self.model(_tensor(self.model, x)), self.loss, self.steps + 1)
+        check_kinks(self.model, x, tolerance(self.net.dtype, self.steps + 1).rtol,
+                    self.steps + 1)
         after = twin_step(self.model, self.twin_opt, x, y, self.loss)
         probe = twin_step(self.probe, self.probe_opt, x, y, self.loss)
         check_range(after, self.net.dtype, self.steps + 1)

@@ -123,6 +123,26 @@ def _softmax_delta(s: Array, s_scale: Array, g: Array, err: Array) -> tuple[Arra
     return delta, bound2
 
 
+def kink_margin(model: TwinNet, x: Array) -> float:
+    """The smallest ``|z| / S_z`` over the relu inputs (``S_z`` the first-order error scale of
+    ``z``, as in :func:`vjp_scales`): how far, in units of its own rounding, a relu input is from
+    the kink.  Units computed exactly (``S_z = 0``: an all-zero layer) are left out; ``inf``
+    without relu."""
+    zs, _, s_acts = _forward(model, x)
+    params = {k: v.astype(np.float64) for k, v in handnet_parameters(model).items()}
+    inputs = [np.abs(np.asarray(x, dtype=np.float64)), *s_acts[:-1]]
+    margin = float("inf")
+    for i, name in enumerate(model.activation_names):
+        if name != "relu":
+            continue
+        W, b = params[weight_name(i)], params[bias_name(i)]
+        z_scale = np.sqrt(inputs[i] ** 2 @ W**2 + b**2)
+        inexact = z_scale > 0
+        if np.any(inexact):
+            margin = min(margin, float(np.min(np.abs(zs[i][inexact]) / z_scale[inexact])))
+    return margin
+
+
 def forward_scale(model: TwinNet, x: Array) -> Array:
     """The error scale of every output ``y_hat``."""
     return _forward(model, x)[2][-1]

@@ -9,7 +9,8 @@ regime while
     amplification = deviation(twin, probe) / sqrt(eps) <= MAX_AMPLIFICATION = 8
 
 (the policy's margin, C = 256 against about 4 eps per step, leaves room for 8, no more), the
-weights stay within the square root of the dtype's range (:func:`check_range`), and — for bce — no
+weights stay within the square root of the dtype's range (:func:`check_range`), no relu input
+sits within rounding of its kink (:func:`check_kinks`), and — for bce — no
 output lies in the loss's denominator clamp, where one rounding of the output decides the
 gradient.  The property suite rejects examples that leave the regime
 (``reference.comparison.harness.Lockstep``); ``handnet check`` stops comparing there and says so
@@ -84,6 +85,20 @@ def check_range(params: dict[str, Array], dtype: np.dtype, step: int) -> None:
         if not np.all(np.abs(np.asarray(value, dtype=np.float64)) <= limit):
             raise Unstable(f"the twin's {name} leaves |p| <= {limit:.3g} (the square root of "
                            f"{np.dtype(dtype).name}'s range) at step {step}")
+
+
+def check_kinks(model: torch.nn.Module, x: Array, rtol: float, step: int) -> None:
+    """Raise :class:`Unstable` when a relu input lies within ``rtol`` of its own error scale of
+    0: differences the policy accepts could put it on either side of the kink, and the two
+    sides' gradients then differ by that unit's whole contribution."""
+    from reference.comparison.scales import kink_margin
+
+    with np.errstate(all="ignore"):
+        margin = kink_margin(model, np.asarray(x, dtype=np.float64))  # type: ignore[arg-type]
+    if margin <= rtol:
+        raise Unstable(f"a relu input lies within rounding of 0 at step {step} (|z| = "
+                       f"{margin:.2g} of its error scale), where the two sides may take "
+                       "different branches")
 
 
 def check_bce_clamp(y_hat: torch.Tensor, loss: str, step: int) -> None:
