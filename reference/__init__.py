@@ -18,6 +18,10 @@
 The names below are the public API; ``reference.check`` is the check function.
 """
 
+# The marker ``handnet.twin`` reads (without importing) to tell this package from another one
+# named ``reference`` that comes first on the module path (a user's own folder).
+__handnet_twin__ = 1
+
 from reference.checker.check import check
 from reference.comparison.compare import Record, assert_matches_reference, compare, format_table
 from reference.comparison.tolerance import Tolerance, tolerance

@@ -9,7 +9,6 @@ runs; without torch the torch columns stay empty.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from handnet.atomic import atomic_write_text
 from handnet.bench import CASES, TABLE_HEADER, run_bench
 from handnet.cli import UsageError
 from handnet.machine import machine_info
+from handnet.twin import TwinUnavailable, import_twin
 
 
 def register(subparsers: Any) -> None:
@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     versions: dict[str, str] = {}
     if not args.no_torch:
         try:
-            reference = importlib.import_module("reference.experiments.bench")
-        except ImportError as exc:
-            torch_note = f"not measured (reference.experiments.bench not importable: {exc})"
+            reference = import_twin("reference.experiments.bench", "the torch column")
+        except TwinUnavailable as exc:
+            torch_note = f"not measured ({exc})"
         else:
             torch_timer = reference.torch_timer
             versions = reference.versions()

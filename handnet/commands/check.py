@@ -14,8 +14,8 @@ itself failed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.process import kill_group
+from handnet.twin import twin_location
 from handnet.verdict import Verdict, error_object
 
 DEFAULT_TIMEOUT = 120.0
@@ -120,12 +121,10 @@ def run(args: argparse.Namespace) -> int:
     if check_many.is_batch(args.adapter):
         return check_many.run(args)
     opts = options(args)
-    if not Path(opts.adapter).is_file():
-        raise UsageError(f"adapter file {opts.adapter!r} not found")
-    if importlib.util.find_spec("torch") is None:
-        raise UsageError("handnet check needs the PyTorch twin (torch): install with "
-                         "pip install 'handnet[reference]'")
-    verdict, exit_code, text, data = _run_worker(opts)
+    try:
+        verdict, exit_code, text, data = _run_worker(opts, _twin_path(opts))
+    except UsageError as exc:  # with --json -, an error is still a JSON object on stdout
+        verdict, exit_code, text, data = _error(Verdict.ADAPTER_ERROR, opts, str(exc))
     if opts.json == "-":
         print(json.dumps(data, indent=2))
     elif verdict in (Verdict.MATCH.label, Verdict.MISMATCH.label, Verdict.INCONCLUSIVE.label) \
@@ -139,10 +138,24 @@ def run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _run_worker(opts: CheckOptions, spawn: Callable[..., subprocess.Popen[bytes]]
+def _twin_path(opts: CheckOptions) -> Path:
+    """Where our ``reference`` lives (``handnet.twin``), after the adapter file is found."""
+    if not Path(opts.adapter).is_file():
+        hint = ""
+        if Path(opts.adapter).parts[:1] == ("examples",):
+            hint = (" (examples/ ships with the source repository, not with the installed "
+                    "package: git clone it and run from its top directory)")
+        raise UsageError(f"adapter file {opts.adapter!r} not found{hint}")
+    return twin_location("handnet check")
+
+
+def _run_worker(opts: CheckOptions, twin: Path, spawn: Callable[..., subprocess.Popen[bytes]]
                 = subprocess.Popen) -> tuple[str, int, str, dict[str, Any]]:
     """Check one network in its own process (started by ``spawn``, ``subprocess.Popen``'s
-    signature: ``check_many`` records it and collects its output)."""
+    signature: ``check_many`` records it and collects its output): ``python -P -m
+    reference.checker.guard`` on the twin found at ``twin`` (first on its path; ``-P``: not the
+    current directory, which may hold a ``reference/`` of the user's own; the guard puts the
+    directory back at the end)."""
     argv = [opts.adapter, "--seed", str(opts.seed), "--timeout", str(opts.timeout)]
     if opts.batch is not None:
         argv += ["--batch", str(opts.batch)]
@@ -150,9 +163,12 @@ def _run_worker(opts: CheckOptions, spawn: Callable[..., subprocess.Popen[bytes]
         argv += ["--steps", str(opts.steps)]
     with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
         result = Path(tmp) / "outcome.json"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(twin), *filter(None, [env.get("PYTHONPATH")])])
         proc = spawn(
-            [sys.executable, "-m", "reference.checker.guard", str(result), *argv],
-            stdin=subprocess.DEVNULL, stdout=2, start_new_session=True)  # user prints: stderr
+            [sys.executable, "-P", "-m", "reference.checker.guard", str(result), *argv],
+            stdin=subprocess.DEVNULL, stdout=2, start_new_session=True,  # user prints: stderr
+            env=env)
         try:
             code = proc.wait(timeout=opts.timeout + min(GRACE, opts.timeout))
         except subprocess.TimeoutExpired:

@@ -452,13 +452,9 @@ def _init_from(run: Run, path: str) -> None:
 
 def _shadow(run: Run) -> Any:
     """The torch twin's lockstep callback (imported here: handnet itself never needs torch)."""
-    try:
-        from reference.experiments.shadow import shadow
-    except ImportError as exc:
-        raise UsageError(
-            f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')"
-        ) from None
-    return shadow(run)
+    from handnet.twin import import_twin
+
+    return import_twin("reference.experiments.shadow", "--shadow").shadow(run)
 
 
 def _first_non_finite(values: list[float]) -> int | None:

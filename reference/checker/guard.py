@@ -181,6 +181,9 @@ def _unexpected(exc: BaseException, source: str) -> Outcome:
 def main(args: list[str]) -> int:
     """The worker: ``python -m reference.checker.guard RESULT ARGV...``."""
     os.dup2(2, 1)  # whatever the user's code prints goes to stderr; stdout is the report's
+    # Started with -P (handnet.commands.check): the current directory is importable for the
+    # user's code again, after the twin, which has been imported already.
+    sys.path.append(os.getcwd())
     result, argv = Path(args[0]), args[1:]
     outcome = check_file(argv)
     if os.environ.get("HANDNET_DEBUG") and outcome.verdict == Verdict.INTERNAL_ERROR.label:
