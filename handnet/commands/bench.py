@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from handnet import fast
 from handnet.atomic import atomic_write_text
 from handnet.bench import CASES, TABLE_HEADER, run_bench
 from handnet.cli import UsageError
@@ -76,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
             versions = reference.versions()
             torch_note = "measured"
 
+    note = fast.plain_path_note()
+    if note:
+        print(f"handnet: {note}", file=sys.stderr, flush=True)
     print(TABLE_HEADER, file=table_out, flush=True)
     rows = run_bench(cases, threads, args.repeats, torch_timer,
                      log=lambda line: print(line, file=table_out, flush=True))

@@ -29,7 +29,7 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.train import as_flag
 from handnet.config import Config
-from handnet.fast import train
+from handnet.fast import plain_path_note, train
 from handnet.train import History, Run, accuracy, build
 from handnet.workers import as_completed_in_workers
 
@@ -202,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
             note += (f" The seed's lr halving (every {lr_epoch} epochs) does not happen within "
                      f"{args.epochs} epochs.")
         print(f"note: {note}", flush=True)
+    plain = plain_path_note()
+    if plain:
+        print(f"handnet: {plain}", file=sys.stderr, flush=True)
     print(f"training {len(configs)} cells ({', '.join(DATASETS)} x {', '.join(OPTIMIZERS)}) "
           f"in {min(args.workers, len(configs))} process(es) ...", flush=True)
 

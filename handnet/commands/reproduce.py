@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         engine_note = "compiled per-sample path (handnet.fast)"
     else:
         engine_note = f"plain NumPy path ({fast.why_unavailable()})"
+        print(f"handnet: {fast.plain_path_note()}", file=sys.stderr, flush=True)
     with_plots = plots_available()
     seeds = list(range(args.seeds))
     specs = run_specs(args.epochs, seeds, args.checkpoint, use_fast)

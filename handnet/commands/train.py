@@ -501,6 +501,9 @@ def run(args: argparse.Namespace) -> int:
             progress(epoch, order, r)
 
     engine = _engine(args.engine, run_)
+    note = fast.plain_path_note() if args.engine == "auto" else None
+    if note and not args.quiet:
+        print(f"handnet: {note}", file=sys.stderr, flush=True)
     start = time.perf_counter()
     try:
         with quiet_numerics():
