@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.atomic import atomic_write
+from handnet.plotnames import PLOT_FILES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -147,17 +148,16 @@ def write_plots(
     loss_name: str = "",
 ) -> list[Path]:
     """Write ``{prefix}predictions.png``, ``{prefix}loss.png``, ``{prefix}lr.png`` into
-    ``directory`` (created if needed); return their paths."""
+    ``directory`` (created if needed; ``handnet.plotnames.PLOT_FILES``); return their paths."""
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OSError(f"cannot create plot directory {out}: {exc.strerror or exc}") from None
     suffix = f" — {title}" if title else ""
+    predictions, loss, lr = (out / f"{prefix}{name}" for name in PLOT_FILES)
     return [
-        plot_predictions(out / f"{prefix}predictions.png", network, data.x_test, data.y_test,
-                         title=title),
-        plot_loss(out / f"{prefix}loss.png", history.loss, loss_name,
-                  title=f"training loss{suffix}"),
-        plot_lr(out / f"{prefix}lr.png", history.lr, title=f"learning rate{suffix}"),
+        plot_predictions(predictions, network, data.x_test, data.y_test, title=title),
+        plot_loss(loss, history.loss, loss_name, title=f"training loss{suffix}"),
+        plot_lr(lr, history.lr, title=f"learning rate{suffix}"),
     ]

@@ -41,7 +41,7 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 5
 EXIT_INTERRUPTED = 130
 
-SCHEMA_VERSION = 3  # of the JSON report (docs/check-report.schema.json)
+SCHEMA_VERSION = 3  # of the JSON report (reference/checker/report.schema.json)
 
 
 class Verdict(Enum):

@@ -19,6 +19,7 @@ from handnet.atomic import atomic_write_text
 from handnet.bench import CASES, TABLE_HEADER, run_bench
 from handnet.cli import UsageError
 from handnet.machine import machine_info
+from handnet.outputs import Outputs
 from handnet.twin import TwinUnavailable, import_twin
 
 
@@ -60,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise UsageError(f"--repeats must be a positive integer, got {args.repeats}")
     to_stdout = args.json == "-"
-    if args.json and not to_stdout and not Path(args.json).parent.is_dir():
-        raise UsageError(f"--json {args.json}: directory {Path(args.json).parent} does not exist")
+    Outputs(files={"--json": args.json}).check()
     table_out = sys.stderr if to_stdout else sys.stdout
 
     torch_timer = None

@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
+from handnet.outputs import Outputs
 from handnet.process import kill_group
 from handnet.twin import twin_location
 from handnet.verdict import Verdict, error_object
@@ -108,10 +109,7 @@ def options(args: argparse.Namespace, adapter: str | None = None) -> CheckOption
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if not args.timeout > 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
-    if args.json not in (None, "-"):
-        parent = Path(args.json).parent
-        if not parent.is_dir():
-            raise UsageError(f"--json {args.json}: directory {parent} does not exist")
+    Outputs(files={"--json": args.json}, inputs={"ADAPTER.py": adapter}).check()
     return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout)
 
 

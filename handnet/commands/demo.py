@@ -30,6 +30,7 @@ from handnet.cli import UsageError
 from handnet.commands.train import as_flag
 from handnet.config import Config
 from handnet.fast import plain_path_note, train
+from handnet.outputs import Outputs
 from handnet.train import History, Run, accuracy, build
 from handnet.workers import as_completed_in_workers
 
@@ -186,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         configs = cell_configs(args.epochs, args.seed, args.n_train, args.n_test)
     except ValueError as exc:
         raise UsageError(as_flag(str(exc))) from None
+    Outputs(dirs={"--out": (args.out, ("results.json", "results.md"))}).check()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

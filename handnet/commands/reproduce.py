@@ -23,6 +23,7 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.config import Config
 from handnet.machine import machine_info
+from handnet.outputs import Outputs
 from handnet.reproduce import (
     DATASETS,
     OPTIMIZERS,
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     _positive("--seeds", args.seeds)
     _positive("--workers", args.workers)
     _positive("--checkpoint", args.checkpoint)
+    Outputs(dirs={"--out": (args.out, ("table.md", "results.json"))}).check()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +26,8 @@ from handnet.data import DATASETS
 from handnet.init import INITS
 from handnet.losses import LOSSES
 from handnet.optim import STYLES
+from handnet.outputs import Outputs
+from handnet.plotnames import PLOT_FILES
 from handnet.train import Run, accuracy, build
 
 SEED = Config()
@@ -309,37 +309,6 @@ def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
     )
 
 
-# --- output locations, checked before any training ------------------------------------------
-
-def _nearest_existing(path: Path) -> Path:
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return candidate
-    return Path(".")
-
-
-def check_output_file(flag: str, value: str) -> None:
-    """Fail now, not after training, if ``value`` cannot become a file."""
-    path = Path(value)
-    if path.is_dir():
-        raise UsageError(f"{flag} {value}: is a directory")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {value}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {value}: directory {parent} is not writable")
-
-
-def check_output_dir(flag: str, value: str) -> None:
-    """Fail now if ``value`` is neither a writable directory nor creatable as one."""
-    path = Path(value)
-    base = _nearest_existing(path)
-    if not base.is_dir():
-        raise UsageError(f"{flag} {value}: {base} exists and is not a directory")
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {value}: {base} is not writable")
-
-
 # --- progress --------------------------------------------------------------------------------
 
 class Progress:
@@ -477,12 +446,9 @@ def _engine(choice: str, run: Run) -> str:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     verbose = not (args.quiet or args.json == "-")
-    if args.save:
-        check_output_file("--save", args.save)
-    if args.json and args.json != "-":
-        check_output_file("--json", args.json)
-    if args.plot:
-        check_output_dir("--plot", args.plot)
+    Outputs(files={"--save": args.save, "--json": args.json},
+            dirs={"--plot": (args.plot, PLOT_FILES)},
+            inputs={"--init-from": args.init_from}).check()
     try:
         run_ = build(config)
     except MemoryError:

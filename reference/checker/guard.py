@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from handnet.adapter import AdapterError
+from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, parse_options
 from handnet.verdict import UserCodeError, Verdict, error_object
@@ -188,9 +189,7 @@ def main(args: list[str]) -> int:
     outcome = check_file(argv)
     if os.environ.get("HANDNET_DEBUG") and outcome.verdict == Verdict.INTERNAL_ERROR.label:
         print(outcome.text, file=sys.stderr)
-    tmp = result.with_name(result.name + ".tmp")
-    tmp.write_text(outcome.to_json())
-    os.replace(tmp, result)
+    atomic_write_text(result, outcome.to_json())
     return 0
 
 
