@@ -67,37 +67,40 @@ def _key(path: Path) -> Path:
     return path.parent.resolve() / path.name
 
 
-def check_file(flag: str, value: str) -> Path:
-    """``value`` can become a regular file written atomically: refuse it now otherwise."""
+def _located(flag: str, value: str) -> tuple[Path, str | None]:
+    """``value`` as a path (refused when empty), and what it is if it exists but is not a
+    regular file."""
     if not value or not value.strip():
         raise UsageError(f"{flag}: the path is empty")
-    path = Path(value)
-    kind = special_kind(path)
+    return Path(value), special_kind(Path(value))
+
+
+def _takes_files(flag: str, value: str, directory: Path, what: str) -> None:
+    why = _writable(directory)
+    if why:
+        raise UsageError(f"{flag} {value}: {what}{directory} {why}")
+
+
+def check_file(flag: str, value: str) -> Path:
+    """``value`` can become a regular file written atomically: refuse it now otherwise."""
+    path, kind = _located(flag, value)
     if kind is not None:
         raise UsageError(f"{flag} {value}: is {kind}, not a regular file; give a file path")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {value}: directory {parent} does not exist")
-    why = _writable(parent)
-    if why:
-        raise UsageError(f"{flag} {value}: directory {parent} {why}")
+    if not path.parent.is_dir():
+        raise UsageError(f"{flag} {value}: directory {path.parent} does not exist")
+    _takes_files(flag, value, path.parent, "directory ")
     return path
 
 
 def check_dir(flag: str, value: str) -> Path:
     """``value`` is a writable directory, or can be created as one."""
-    if not value or not value.strip():
-        raise UsageError(f"{flag}: the path is empty")
-    path = Path(value)
-    kind = special_kind(path)
+    path, kind = _located(flag, value)
     if kind is not None and kind != "a directory":
         raise UsageError(f"{flag} {value}: is {kind}, not a directory")
     base = next((c for c in (path, *path.parents) if c.exists()), Path("."))
     if not base.is_dir():
         raise UsageError(f"{flag} {value}: {base} exists and is not a directory")
-    why = _writable(base)
-    if why:
-        raise UsageError(f"{flag} {value}: {base} {why}")
+    _takes_files(flag, value, base, "")
     return path
 
 
