@@ -99,3 +99,7 @@ def test_the_command_line_writes_valid_json_with_ordinary_permissions(
     capsys.readouterr()
     assert main(["check", str(tmp_path / "missing.py"), "--json", "-"]) == 2
     validator.validate(json.loads(capsys.readouterr().out))
+    assert main(["check", str(EXAMPLE / "adapter.py"), "--steps", "0", "--json", "-"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    validator.validate(data)
+    assert "--steps must be at least 1" in data["error"]

@@ -118,7 +118,13 @@ def run(args: argparse.Namespace) -> int:
 
     if check_many.is_batch(args.adapter):
         return check_many.run(args)
-    opts = options(args)
+    try:
+        opts = options(args)
+    except UsageError as exc:  # a bad option: with --json -, still a JSON object on stdout
+        if args.json == "-":
+            source = " ".join(str(a) for a in args.adapter)
+            print(json.dumps(error_object(Verdict.ADAPTER_ERROR, source, str(exc)), indent=2))
+        raise
     try:
         verdict, exit_code, text, data = _run_worker(opts, _twin_path(opts))
     except UsageError as exc:  # with --json -, an error is still a JSON object on stdout
