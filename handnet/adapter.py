@@ -49,7 +49,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.activations import ACTIVATIONS
-from handnet.losses import LOSSES
+from handnet.losses import LOSSES, output_problem
 from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
 
@@ -164,11 +164,9 @@ class Adapter:
                     f"layer {i}: no bias path given; set bias_layout='none' for a network "
                     "without biases or 'folded' for a bias stored in the weight matrix"
                 )
-        if self.loss == "bce" and self.layers[-1].activation != "sigmoid":
-            raise AdapterError(
-                f"loss 'bce' takes probabilities, but the output layer's activation is "
-                f"{self.layers[-1].activation!r}; state sigmoid there (or another loss)"
-            )
+        problem = output_problem(self.loss, self.layers[-1].activation)
+        if problem:
+            raise AdapterError(f"{problem}; state sigmoid there (or another loss)")
         self.sizes()  # shapes must chain
         self.canonical_parameters()  # biases must fit
         self.dtype()

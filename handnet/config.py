@@ -28,7 +28,7 @@ from handnet.choices import (
 )
 from handnet.data import DATASETS
 from handnet.init import INITS
-from handnet.losses import LOSSES
+from handnet.losses import LOSSES, output_problem
 from handnet.optim import STYLES
 
 __all__ = ["Config", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PER"]
@@ -126,6 +126,10 @@ class Config:
                 f"activation lists {len(self.activations)} names for "
                 f"{len(self.hidden) + 1} layers"
             )
+        problem = output_problem(self.loss, self.activations[-1])
+        if problem:
+            raise ValueError(f"{problem}; make the output layer sigmoid (the last "
+                             "activation) or choose another loss")
         for name in ("epochs", "batch_size", "lr_epoch", "print_interval", "n_train", "n_test",
                      "seed"):
             _integer(name, getattr(self, name))

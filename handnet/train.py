@@ -10,7 +10,9 @@ One epoch, ``e`` counted from 0, with ``S`` updates per epoch::
         optimizer.step(net.parameters, grads)                   # ... then the update
 
 After the epoch the history records the training loss (mean per-sample loss over the whole
-training set), training accuracy and the lr that was used.
+training set), training accuracy and the lr that was used; both are NaN once the output is not
+finite.  ``train`` refuses data with NaN or inf in it (``check_data``); ``handnet.health`` says
+whether a finished run diverged or is stuck in saturation.
 """
 
 from __future__ import annotations
@@ -64,7 +66,24 @@ def predict(net: Network, x: Array) -> Array:
 
 
 def accuracy(net: Network, x: Array, y: Array) -> float:
-    return float(np.mean(predict(net, x) == y))
+    """The share of points classified right; NaN when the network's output is not finite (a
+    diverged run: NaN > 0.5 is False, so every such point would count as class 0)."""
+    with np.errstate(all="ignore"):
+        out = net.forward(x)
+    if not np.all(np.isfinite(out)):
+        return math.nan
+    return float(np.mean((out > 0.5) == y))
+
+
+def check_data(data: Dataset) -> None:
+    """Refuse a data set with NaN or inf in it (training would carry them into every weight)."""
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        values = np.asarray(getattr(data, name))
+        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            bad = np.argwhere(~np.isfinite(values))
+            raise ValueError(f"the data's {name} holds {len(bad)} NaN or infinite value(s), "
+                             f"the first at {tuple(int(i) for i in bad[0])}: clean the data "
+                             "before training")
 
 
 def build(config: Config, data: Dataset | None = None) -> Run:
@@ -116,8 +135,11 @@ def record(run: Run, lr: float) -> None:
 def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
     """``record`` given the network's output ``y_hat`` on the training set."""
     y = run.data.y_train
-    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))))
-    run.history.train_accuracy.append(float(np.mean((y_hat > 0.5) == y)))
+    finite = bool(np.all(np.isfinite(y_hat)))
+    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
+                            else math.nan)
+    run.history.train_accuracy.append(float(np.mean((y_hat > 0.5) == y)) if finite
+                                      else math.nan)
     run.history.lr.append(lr)
 
 
@@ -132,6 +154,7 @@ def train(
     ``epoch_fn`` and ``record_fn`` default to ``train_epoch`` and ``record``; ``handnet.fast``
     passes its compiled equivalents through the same loop.
     """
+    check_data(run.data)
     epoch_fn = epoch_fn or train_epoch
     record_fn = record_fn or record
     for epoch in range(run.config.epochs):

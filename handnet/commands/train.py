@@ -23,6 +23,7 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.config import OPTIMIZERS, SCHEDULE_PER, SCHEDULES, Config
 from handnet.data import DATASETS
+from handnet.health import assess, warnings
 from handnet.init import INITS
 from handnet.losses import LOSSES
 from handnet.optim import STYLES
@@ -426,12 +427,10 @@ def _shadow(run: Run) -> Any:
     return import_twin("reference.experiments.shadow", "--shadow").shadow(run)
 
 
-def _first_non_finite(values: list[float]) -> int | None:
-    return next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
-
-
 def _engine(choice: str, run: Run) -> str:
     """The engine ``--engine`` asks for, as ``"compiled"`` or ``"plain"``."""
+    if choice == "plain":  # never loads numba (nor needs its cache)
+        return "plain"
     usable = fast.available() and fast.supports(run)
     if choice == "compiled" and not usable:
         why = fast.why_unavailable() or ("it trains float64 networks with the built-in "
@@ -477,12 +476,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - start
-    diverged = _first_non_finite(run_.history.loss)
-    if diverged is not None and not args.quiet:
-        print(f"handnet: warning: the training loss is not finite from epoch {diverged + 1} "
-              f"on (the run diverged; try a smaller --lr)", file=sys.stderr)
+    health = assess(run_)
+    problems = warnings(health, config)
+    for line in problems:  # even under --quiet: the figures below would mislead without it
+        print(f"handnet: warning: {line}", file=sys.stderr)
 
-    extra: dict[str, Any] = {"engine": engine}
+    extra: dict[str, Any] = {"engine": engine, "diverged": health.diverged_at is not None,
+                             "health": health.to_dict(), "warnings": problems}
     if twin is not None:
         extra["shadow"] = {"summary": twin.summary(), "epochs": twin.records}
     if args.save:
