@@ -31,6 +31,7 @@ from handnet.commands.train import as_flag
 from handnet.config import Config
 from handnet.fast import plain_path_note, train
 from handnet.outputs import Outputs
+from handnet.progress import RunProgress
 from handnet.train import History, Run, accuracy, build
 from handnet.workers import as_completed_in_workers
 
@@ -212,11 +213,14 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     cells = []
-    for cell in _run_cells(configs, str(out), args.workers):
-        cells.append(cell)
-        print(f"  [{len(cells)}/{len(configs)}] {cell['dataset']} · {cell['optimizer']}: "
-              f"test accuracy {100 * cell['test_accuracy']:.2f}% in {cell['seconds']:.1f} s",
-              flush=True)
+    progress = RunProgress(len(configs), unit="cell")
+    try:
+        for cell in _run_cells(configs, str(out), args.workers):
+            cells.append(cell)
+            progress.done(f"{cell['dataset']} · {cell['optimizer']}: test accuracy "
+                          f"{100 * cell['test_accuracy']:.2f}% in {cell['seconds']:.1f} s")
+    finally:
+        progress.close()
     wall = time.perf_counter() - start
 
     table = format_table(cells)

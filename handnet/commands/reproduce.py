@@ -24,13 +24,14 @@ from handnet.cli import UsageError
 from handnet.config import Config
 from handnet.machine import machine_info
 from handnet.outputs import Outputs
+from handnet.progress import RunProgress
 from handnet.reproduce import (
     DATASETS,
     OPTIMIZERS,
     format_table,
     plots_available,
-    progress_printer,
     run_all,
+    run_line,
     run_specs,
     summarise,
 )
@@ -101,11 +102,14 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     cpu_start = time.process_time()
-    report = progress_printer(total)
+    progress = RunProgress(total)
     runs = []
-    for result in run_all(specs, args.workers):
-        runs.append(result)
-        report(result)
+    try:
+        for result in run_all(specs, args.workers):
+            runs.append(result)
+            progress.done(run_line(result))
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
 
     cpu = sum(r["cpu_seconds"] for r in runs)
