@@ -31,6 +31,8 @@ def _boom(*args: object, **kwargs: object) -> None:
     (["demo", "--epochs", "1"], "handnet.commands.demo.cell_configs"),
     (["reproduce", "--epochs", "1"], "handnet.commands.reproduce.run_specs"),
     (["bench"], "handnet.commands.bench.run_bench"),
+    (["adapter", str(Path(__file__).resolve().parent.parent / "examples" / "per_sample"
+                     / "net.py"), "-o", "draft.py"], "handnet.commands.adapter._probe"),
 ])
 def test_unexpected_exception_is_exit_5_with_one_line(
         argv: list[str], target: str, monkeypatch: pytest.MonkeyPatch,
@@ -69,6 +71,7 @@ def test_unexpected_exception_in_a_subprocess_is_exit_5() -> None:
     ["reproduce", "--seeds", "0"],
     ["bench", "--json", "/nonexistent-dir/x.json"],
     ["check", "no-such-adapter.py"],
+    ["adapter", "no-such-net.py"],
     ["train", "--no-such-flag"],
 ])
 def test_bad_input_is_exit_2_with_one_line(argv: list[str],
