@@ -85,8 +85,14 @@ def test_the_schema_has_teeth(validator: jsonschema.Draft202012Validator,
 
 
 def test_the_command_line_writes_valid_json_with_ordinary_permissions(
-        validator: jsonschema.Draft202012Validator, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        validator: jsonschema.Draft202012Validator, outputs: dict[str, dict[str, Any]],
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker's outcome as the in-process check gave it (the worker process itself is
+    # tested in test_check_cli.py): what is tested here is the command's JSON output.
+    data = outputs["mismatch"]
+    monkeypatch.setattr("handnet.commands.check._run_worker", lambda opts, twin: (
+        data["verdict"], data["exit_code"], "text", data))
     target = tmp_path / "report.json"
     mask = os.umask(0o022)
     try:
