@@ -36,11 +36,20 @@ Array = NDArray[np.floating]
 Indices = NDArray[np.intp]
 
 
+TEST_POINTS = 200  # test-set evaluations per run, evenly spaced (and after the last epoch)
+
+
 @dataclass
 class History:
+    """Per epoch: training loss, training accuracy, lr.  On the test set, at ``test_epochs``
+    (epochs counted from 1; about ``TEST_POINTS`` of them, always the last): loss, accuracy."""
+
     loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    test_epochs: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +152,19 @@ def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
     run.history.lr.append(lr)
 
 
+def record_test(run: Run, epochs_done: int) -> None:
+    """Append the test loss and accuracy after ``epochs_done`` epochs."""
+    with np.errstate(all="ignore"):
+        y_hat = run.network.forward(run.data.x_test)
+    y = run.data.y_test
+    finite = bool(np.all(np.isfinite(y_hat)))
+    run.history.test_epochs.append(epochs_done)
+    run.history.test_loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
+                                 else math.nan)
+    run.history.test_accuracy.append(float(np.mean((y_hat > 0.5) == y)) if finite
+                                     else math.nan)
+
+
 def train(
     run: Run,
     on_epoch_end: EpochCallback | None = None,
@@ -157,10 +179,13 @@ def train(
     check_data(run.data)
     epoch_fn = epoch_fn or train_epoch
     record_fn = record_fn or record
+    every = max(1, run.config.epochs // TEST_POINTS)
     for epoch in range(run.config.epochs):
         order = epoch_order(run)
         epoch_fn(run, epoch, order)
         record_fn(run, run.optimizer.lr)
+        if (epoch + 1) % every == 0 or epoch + 1 == run.config.epochs:
+            record_test(run, epoch + 1)
         if on_epoch_end is not None:
             on_epoch_end(epoch, order, run)
     return run.history

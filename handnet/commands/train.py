@@ -171,7 +171,8 @@ def register(subparsers: Any) -> None:
                      help="start from the weights in a checkpoint written by --save (its layer "
                           "sizes and activations must match this run's)")
     out.add_argument("--plot", metavar="DIR",
-                     help="write predictions.png, loss.png and lr.png into DIR (created if needed)")
+                     help="write predictions.png, loss.png, accuracy.png and lr.png into DIR "
+                          "(created if needed)")
     out.add_argument("--save", metavar="FILE",
                      help="save the trained weights and the configuration to FILE (.npz)")
     out.add_argument("--json", metavar="PATH|-",
@@ -386,6 +387,9 @@ def build_report(run: Run, seconds: float, extra: dict[str, Any] | None = None) 
             "loss": list(h.loss),
             "train_accuracy": list(h.train_accuracy),
             "lr": list(h.lr),
+            "test_epochs": list(h.test_epochs),
+            "test_loss": list(h.test_loss),
+            "test_accuracy": list(h.test_accuracy),
         },
     }
     if extra:
