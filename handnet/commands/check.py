@@ -44,6 +44,7 @@ class CheckOptions:
     seed: int
     json: str | None
     timeout: float
+    plot: str | None = None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -63,6 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seed of the random parameters, inputs and targets (default 0)")
     p.add_argument("--json", default=None, metavar="PATH|-",
                    help="also write the report as JSON to PATH, or only JSON to stdout with -")
+    p.add_argument("--plot", default=None, metavar="DIR",
+                   help="for each wrong parameter, write a PNG into DIR (created if needed): "
+                        "the expected gradient, yours and the error as heat maps")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"give up on the user's code after this long (default "
                         f"{DEFAULT_TIMEOUT:g}); exit 4")
@@ -109,8 +113,10 @@ def options(args: argparse.Namespace, adapter: str | None = None) -> CheckOption
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if not args.timeout > 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
-    Outputs(files={"--json": args.json}, inputs={"ADAPTER.py": adapter}).check()
-    return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout)
+    Outputs(files={"--json": args.json}, dirs={"--plot": (args.plot, ())},
+            inputs={"ADAPTER.py": adapter}).check()
+    return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout,
+                        args.plot)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,6 +171,8 @@ def _run_worker(opts: CheckOptions, twin: Path, spawn: Callable[..., subprocess.
         argv += ["--batch", str(opts.batch)]
     if opts.steps is not None:
         argv += ["--steps", str(opts.steps)]
+    if opts.plot is not None:
+        argv += ["--plot", opts.plot]
     with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
         result = Path(tmp) / "outcome.json"
         env = dict(os.environ)

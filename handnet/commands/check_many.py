@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -126,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     plan = [(n, options(args, n.path)) for n in networks]
+    if args.plot is not None:  # one folder of pictures per network
+        plan = [(n, replace(o, plot=str(Path(args.plot) / n.name))) for n, o in plan]
     twin = twin_location("handnet check")
     start = time.monotonic()
     with _interrupt_on_sigterm():

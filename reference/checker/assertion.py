@@ -34,7 +34,6 @@ from types import ModuleType
 from handnet.adapter import Adapter, AdapterError
 from handnet.verdict import Verdict
 from reference.checker.check import check
-from reference.checker.guard import load_adapter_module
 from reference.checker.patterns import Pattern
 from reference.checker.report import Report, short_labels
 
@@ -56,6 +55,9 @@ NetworkMismatchError.__module__ = "reference"
 
 def _source(adapter: AdapterLike) -> tuple[Adapter | Callable[[], Adapter], str]:
     if isinstance(adapter, str | os.PathLike):
+        # imported here: ``python -m reference.checker.guard`` imports this package first
+        from reference.checker.guard import load_adapter_module
+
         module = load_adapter_module(os.fspath(adapter))
         return module.adapter, os.fspath(adapter)
     if isinstance(adapter, ModuleType):

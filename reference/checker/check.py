@@ -394,7 +394,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
                 continue
             step_actual[name] = got.astype(np.float64)
             rec = ctx.compare(name, got, twin[name], 0, extras[t][name])
-            worst.add(name, t + 1, rec)
+            worst.add(name, t + 1, rec, got, twin[name])
             if not rec.ok:
                 first_wrong.setdefault(name, t + 1)
         actual.append(step_actual)
@@ -427,12 +427,14 @@ class _Worst:
     def __init__(self) -> None:
         self.errors: dict[str, tuple[float, float]] = {}
         self.records: dict[str, tuple[int, Record]] = {}
+        self.arrays: dict[str, tuple[Array, Array]] = {}  # that step's actual and expected
 
-    def add(self, name: str, step: int, rec: Record) -> None:
+    def add(self, name: str, step: int, rec: Record, actual: Array, expected: Array) -> None:
         a, r = self.errors.get(name, (0.0, 0.0))
         self.errors[name] = (max(a, rec.max_abs_error), max(r, rec.max_rel_error))
         if name not in self.records or rec.score > self.records[name][1].score:
             self.records[name] = (step, rec)
+            self.arrays[name] = (actual, expected)
 
 
 def _result(ctx: _Context, name: str, style: str, worst: _Worst, first: int | None,
@@ -445,6 +447,7 @@ def _result(ctx: _Context, name: str, style: str, worst: _Worst, first: int | No
         step, rec = worst.records[name]
         element = ctx.ad.element(name, rec.worst_index) if rec.worst_index else None
         result.worst = WorstElement.of(rec, step, element)
+        result.arrays = worst.arrays[name]
     return result
 
 
@@ -581,7 +584,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         for t in range(len(actual)):
             rec = ctx.compare(name, actual[t][name], expected[t][name], t + 1, extras[t][name],
                               widen[t])
-            worst.add(name, t + 1, rec)
+            worst.add(name, t + 1, rec, actual[t][name], expected[t][name])
             if name not in first_wrong and not rec.ok:
                 first_wrong[name] = t + 1
         if name in broken and name not in first_wrong:

@@ -30,6 +30,7 @@ from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, parse_options
 from handnet.verdict import UserCodeError, Verdict, error_object
 from reference.checker.check import Inconclusive, check
+from reference.checker.plots import write_check_plots
 from reference.checker.usercode import (
     CheckTimeout,
     describe,
@@ -111,7 +112,16 @@ def _run(opts: CheckOptions, timeout: float | None) -> Outcome:
     except BaseException as exc:  # noqa: BLE001 - every way out gets a verdict
         return _unexpected(exc, source)
     data = report.to_dict()
-    return Outcome(data["verdict"], data["exit_code"], report.to_text(), data)
+    text = report.to_text()
+    if opts.plot is not None and report.verdict is Verdict.MISMATCH:
+        try:
+            paths = [str(p) for p in write_check_plots(report, opts.plot)]
+        except Exception as exc:  # noqa: BLE001 - the verdict stands without its pictures
+            return _unexpected(exc, source)
+        data["plots"] = paths
+        if paths:
+            text += f"\nplots of the wrong parameters: {', '.join(paths)}"
+    return Outcome(data["verdict"], data["exit_code"], text, data)
 
 
 def load_adapter_module(path: str) -> ModuleType:

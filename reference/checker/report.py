@@ -76,6 +76,8 @@ class ParameterResult:
     first_wrong_step: int | None = None
     findings: list[tuple[str, str, str]] = field(default_factory=list)  # kind, text, evidence
     worst: WorstElement | None = None
+    # the worst step's actual and expected arrays, canonical layout (W: in x out), for plots
+    arrays: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def diagnosis(self) -> str:
