@@ -65,7 +65,7 @@ from handnet.adapter_optim import (
     _number,
     validate_declaration,
 )
-from handnet.losses import CLASS_LOSSES, LOSSES
+from handnet.losses import CLASS_LOSSES, LOSSES, output_problem
 from handnet.names import bias_name, is_weight, layer_of, weight_name
 from handnet.optim import STYLES
 
@@ -218,6 +218,9 @@ class Adapter:
         """The loss fits the output layer (``Loss.output_activation``), the targets' form."""
         loss = LOSSES[self.loss]
         out = self.layers[-1].activation
+        problem = output_problem(self.loss, out)
+        if problem:
+            raise AdapterError(f"{problem}; state sigmoid there (or another loss)")
         if loss.output_activation is not None and out != loss.output_activation:
             raise AdapterError(
                 f"loss {self.loss!r} takes {loss.takes}, but the output layer's activation is "

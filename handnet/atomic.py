@@ -3,7 +3,10 @@
 ``atomic_write(path, write)`` hands ``write`` a binary file object on a temporary file in the
 *same directory* as ``path``, flushes and fsyncs it, then ``os.replace``s it over ``path``
 (atomic on POSIX and Windows within one file system).  If ``write`` raises, the temporary file is
-removed and ``path`` is left exactly as it was, so a reader never sees a partial file.
+removed and ``path`` is left exactly as it was, so a reader never sees a partial file.  The file
+gets the permissions an ordinary new file gets (``0666 & ~umask``; mkstemp's are 0600).  A path
+that is a symlink, directory, FIFO, socket or device is refused (``handnet.outputs``): it would be
+replaced by a regular file.  Every output of handnet goes through here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from handnet.outputs import special_kind
 
 
 def _umask() -> int:
@@ -27,8 +32,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     directory = target.parent
     if not directory.is_dir():
         raise OSError(f"cannot write {target}: directory {directory} does not exist")
-    if target.is_dir():
-        raise OSError(f"cannot write {target}: it is a directory")
+    kind = special_kind(target)
+    if kind is not None:  # replacing it would turn a link, a FIFO or a device into a file
+        raise OSError(f"cannot write {target}: it is {kind}, not a regular file")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:

@@ -35,7 +35,7 @@ from handnet.choices import (
 )
 from handnet.data import DATASETS, check_classes
 from handnet.init import INITS
-from handnet.losses import LOSSES, get_loss
+from handnet.losses import LOSSES, get_loss, output_problem
 from handnet.optim import STYLES
 
 __all__ = ["Config", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PER"]
@@ -147,6 +147,10 @@ class Config:
         _integer("classes", self.classes)
         check_classes(self.dataset, self.classes)
         self._check_output()
+        problem = output_problem(self.loss, self.activations[-1])
+        if problem:
+            raise ValueError(f"{problem}; make the output layer sigmoid (the last "
+                             "activation) or choose another loss")
         for name in ("epochs", "batch_size", "lr_epoch", "print_interval", "n_train", "n_test",
                      "seed"):
             _integer(name, getattr(self, name))

@@ -81,6 +81,19 @@ def why_unavailable() -> str | None:
     return _import_error
 
 
+FAST_EXTRA = "pip install 'handnet[fast]'"
+
+
+def plain_path_note() -> str | None:
+    """One line for a run that falls back to the plain path because the compiled one is not
+    there (None when it is): what happened, what it costs, how to get the fast path."""
+    why = why_unavailable()
+    if why is None:
+        return None
+    return (f"note: the compiled engine is not available ({why}); the plain NumPy path is "
+            f"used, about 10x slower per sample (for the compiled one: {FAST_EXTRA})")
+
+
 def supports_network(net: Network, loss: Loss) -> bool:
     """True when the compiled path computes what the plain path does for ``net`` and ``loss``."""
     return (

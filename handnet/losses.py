@@ -254,6 +254,16 @@ LOSSES: dict[str, Loss] = {
 CLASS_LOSSES: tuple[str, ...] = tuple(name for name, loss in LOSSES.items() if loss.classes)
 
 
+def output_problem(loss: str, output_activation: str) -> str | None:
+    """Why ``loss`` cannot follow an output layer with ``output_activation`` (None: it can):
+    bce takes probabilities, which only a sigmoid output guarantees (the one rule for
+    ``handnet train``'s configuration and ``handnet check``'s adapter)."""
+    if loss == "bce" and output_activation != "sigmoid":
+        return (f"loss 'bce' takes probabilities, but the output layer's activation is "
+                f"{output_activation!r}")
+    return None
+
+
 def get_loss(name: str) -> Loss:
     """Look a loss up by name; unknown names raise ``ValueError`` listing the choices."""
     try:

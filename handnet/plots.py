@@ -1,4 +1,5 @@
-"""PNG plots of a run: test-set ground truth beside prediction, the loss curve, the lr curve.
+"""PNG plots of a run: test-set ground truth beside the decision region (filled by the predicted
+probability), training and test loss, training and test accuracy, the lr curve.
 
 Headless by construction: each figure is a ``matplotlib.figure.Figure`` drawn on an Agg canvas
 (no ``pyplot``, no global figure state, no display needed).  matplotlib is imported inside the
@@ -18,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handnet.atomic import atomic_write
+from handnet.plotnames import PLOT_FILES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -32,7 +34,7 @@ Array = NDArray[np.floating]
 # label 0: blue, label 1: orange, then matplotlib's tab10 order for more classes
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#7f7f7f", "#bcbd22", "#17becf")
-PLOT_NAMES = ("predictions", "loss", "lr")
+PLOT_NAMES = tuple(name.removesuffix(".png") for name in PLOT_FILES)
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -64,10 +66,10 @@ def _scatter(ax: Axes, x: Array, labels: Array) -> None:
 def plot_predictions(
     path: str | os.PathLike[str], network: Network, x: Array, y: Array, title: str = ""
 ) -> Path:
-    """Two scatter panels of the points ``x``: coloured by the label ``y``, and by the network's
-    prediction (output > 0.5, or the largest of K outputs; ``y`` a label column or one-hot
-    rows), with misclassified points ringed and the decision boundary drawn (the 0.5 contour,
-    or the borders between the regions of the K classes)."""
+    """Two panels of the points ``x``: coloured by the label ``y``; and the prediction (output
+    > 0.5, or the largest of K outputs; ``y`` a label column or one-hot rows) with misclassified
+    points ringed -- for one output over the plane filled by the predicted probability of class
+    1 with the 0.5 contour, for K outputs with the borders between the K classes' regions."""
     from handnet.data import labels_of
     from handnet.train import predicted_labels
 
@@ -92,6 +94,11 @@ def plot_predictions(
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     _scatter(axes[0], x, y)
     axes[0].set_title(f"ground truth (test set, n = {len(x)})")
+    if n_out == 1 and np.isfinite(grid_out).all():
+        fill = axes[1].imshow(grid_out, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]),
+                              cmap=_probability_map(), vmin=0.0, vmax=1.0, alpha=0.55,
+                              interpolation="bilinear", aspect="auto")
+        fig.colorbar(fill, ax=axes[1], shrink=0.8, label="predicted probability of class 1")
     _scatter(axes[1], x, predicted)
     axes[1].scatter(
         x[wrong, 0], x[wrong, 1], s=40, facecolors="none", edgecolors="black",
@@ -118,20 +125,34 @@ def plot_predictions(
     return _save(fig, path)
 
 
+def _probability_map() -> object:
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("probability",
+                                             [CLASS_COLOURS[0], "#ffffff", CLASS_COLOURS[1]])
+
+
 def _epochs(n: int) -> Array:
     return np.arange(1, n + 1, dtype=np.float64)
 
 
 def plot_loss(
-    path: str | os.PathLike[str], loss: Sequence[float], loss_name: str = "", title: str = ""
+    path: str | os.PathLike[str], loss: Sequence[float], loss_name: str = "", title: str = "",
+    test_epochs: Sequence[int] = (), test_loss: Sequence[float] = (),
 ) -> Path:
-    """Training loss per epoch (mean per-sample loss); log scale when it spans over a decade."""
+    """Training loss per epoch (mean per-sample loss), and the test loss at ``test_epochs``;
+    log scale when it spans over a decade."""
     values = np.asarray(loss, dtype=np.float64)
     fig = _new_figure(7, 4)
     ax = fig.subplots()
-    ax.plot(_epochs(len(values)), values, color="#1f77b4", linewidth=1.2)
-    if (len(values) and np.isfinite(values).all() and (values > 0).all()
-            and values.max() > 10 * values.min()):
+    ax.plot(_epochs(len(values)), values, color="#1f77b4", linewidth=1.2, label="training")
+    tests = np.asarray(test_loss, dtype=np.float64)
+    if len(tests):
+        ax.plot(np.asarray(test_epochs), tests, color="#d62728", linewidth=1.2, label="test")
+        ax.legend()
+    both = np.concatenate([values, tests])
+    if (len(values) and np.isfinite(both).all() and (both > 0).all()
+            and both.max() > 10 * both.min()):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"training loss ({loss_name}, mean per sample)" if loss_name else "loss")
@@ -140,6 +161,28 @@ def plot_loss(
     if len(values):
         final = float(values[-1])
         heading += f" (final {final:.4g})" if math.isfinite(final) else " (diverged)"
+    ax.set_title(heading)
+    return _save(fig, path)
+
+
+def plot_accuracy(path: str | os.PathLike[str], history: History, title: str = "") -> Path:
+    """Training accuracy per epoch and test accuracy at the history's test epochs."""
+    fig = _new_figure(7, 4)
+    ax = fig.subplots()
+    train = np.asarray(history.train_accuracy, dtype=np.float64)
+    ax.plot(_epochs(len(train)), 100 * train, color="#1f77b4", linewidth=1.2, label="training")
+    test = np.asarray(history.test_accuracy, dtype=np.float64)
+    heading = title or "accuracy"
+    if len(test):
+        ax.plot(np.asarray(history.test_epochs), 100 * test, color="#d62728", linewidth=1.2,
+                label="test")
+        final = float(test[-1])
+        heading += f" (final test {100 * final:.2f}%)" if math.isfinite(final) else ""
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
     ax.set_title(heading)
     return _save(fig, path)
 
@@ -167,18 +210,20 @@ def write_plots(
     title: str = "",
     loss_name: str = "",
 ) -> list[Path]:
-    """Write ``{prefix}predictions.png``, ``{prefix}loss.png``, ``{prefix}lr.png`` into
-    ``directory`` (created if needed); return their paths."""
+    """Write ``{prefix}predictions.png``, ``{prefix}loss.png``, ``{prefix}accuracy.png``,
+    ``{prefix}lr.png`` into ``directory`` (created if needed; ``handnet.plotnames.PLOT_FILES``);
+    return their paths."""
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OSError(f"cannot create plot directory {out}: {exc.strerror or exc}") from None
     suffix = f" — {title}" if title else ""
+    predictions, loss, accuracy, lr = (out / f"{prefix}{name}" for name in PLOT_FILES)
     return [
-        plot_predictions(out / f"{prefix}predictions.png", network, data.x_test, data.y_test,
-                         title=title),
-        plot_loss(out / f"{prefix}loss.png", history.loss, loss_name,
-                  title=f"training loss{suffix}"),
-        plot_lr(out / f"{prefix}lr.png", history.lr, title=f"learning rate{suffix}"),
+        plot_predictions(predictions, network, data.x_test, data.y_test, title=title),
+        plot_loss(loss, history.loss, loss_name, title=f"loss{suffix}",
+                  test_epochs=history.test_epochs, test_loss=history.test_loss),
+        plot_accuracy(accuracy, history, title=f"accuracy{suffix}"),
+        plot_lr(lr, history.lr, title=f"learning rate{suffix}"),
     ]

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,19 +201,7 @@ def format_table(cells: Sequence[dict[str, Any]], epochs: int) -> str:
     return "\n".join(lines)
 
 
-def progress_printer(total: int, stream: Any = None) -> Callable[[dict[str, Any]], None]:
-    """A callback printing one line per finished run."""
-    out = stream if stream is not None else sys.stdout
-    count = 0
-
-    def report(r: dict[str, Any]) -> None:
-        nonlocal count
-        count += 1
-        print(
-            f"[{count:>{len(str(total))}}/{total}] {r['optimizer']:<8} {r['dataset']:<10} "
-            f"seed {r['seed']}: test accuracy {100 * r['test_accuracy']:6.2f}%  "
-            f"({r['seconds']:.1f} s, {r['engine']})",
-            file=out, flush=True,
-        )
-
-    return report
+def run_line(r: dict[str, Any]) -> str:
+    """One finished run, as the progress display prints it."""
+    return (f"{r['optimizer']:<8} {r['dataset']:<10} seed {r['seed']}: test accuracy "
+            f"{100 * r['test_accuracy']:6.2f}%  ({r['seconds']:.1f} s, {r['engine']})")

@@ -10,7 +10,9 @@ One epoch, ``e`` counted from 0, with ``S`` updates per epoch::
         optimizer.step(net.parameters, grads)                   # ... then the update
 
 After the epoch the history records the training loss (mean per-sample loss over the whole
-training set), training accuracy and the lr that was used.
+training set), training accuracy and the lr that was used; both are NaN once the output is not
+finite.  ``train`` refuses data with NaN or inf in it (``check_data``); ``handnet.health`` says
+whether a finished run diverged or is stuck in saturation.
 """
 
 from __future__ import annotations
@@ -34,11 +36,20 @@ Array = NDArray[np.floating]
 Indices = NDArray[np.intp]
 
 
+TEST_POINTS = 200  # test-set evaluations per run, evenly spaced (and after the last epoch)
+
+
 @dataclass
 class History:
+    """Per epoch: training loss, training accuracy, lr.  On the test set, at ``test_epochs``
+    (epochs counted from 1; about ``TEST_POINTS`` of them, always the last): loss, accuracy."""
+
     loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    test_epochs: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -71,9 +82,25 @@ def predict(net: Network, x: Array) -> Array:
 
 
 def accuracy(net: Network, x: Array, y: Array) -> float:
-    """The fraction of rows whose predicted class is the target's (``y`` a label column or
-    one-hot rows)."""
-    return float(np.mean(predict(net, x) == labels_of(y)))
+    """The share of rows whose predicted class is the target's (``y`` a label column or one-hot
+    rows); NaN when the network's output is not finite (a diverged run: NaN > 0.5 is False, so
+    every such point would count as class 0)."""
+    with np.errstate(all="ignore"):
+        out = net.forward(x)
+    if not np.all(np.isfinite(out)):
+        return math.nan
+    return float(np.mean(predicted_labels(out) == labels_of(y)))
+
+
+def check_data(data: Dataset) -> None:
+    """Refuse a data set with NaN or inf in it (training would carry them into every weight)."""
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        values = np.asarray(getattr(data, name))
+        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            bad = np.argwhere(~np.isfinite(values))
+            raise ValueError(f"the data's {name} holds {len(bad)} NaN or infinite value(s), "
+                             f"the first at {tuple(int(i) for i in bad[0])}: clean the data "
+                             "before training")
 
 
 def build(config: Config, data: Dataset | None = None) -> Run:
@@ -128,9 +155,25 @@ def record(run: Run, lr: float) -> None:
 def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
     """``record`` given the network's output ``y_hat`` on the training set."""
     y = run.data.y_train
-    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))))
-    run.history.train_accuracy.append(float(np.mean(predicted_labels(y_hat) == labels_of(y))))
+    finite = bool(np.all(np.isfinite(y_hat)))
+    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
+                            else math.nan)
+    run.history.train_accuracy.append(
+        float(np.mean(predicted_labels(y_hat) == labels_of(y))) if finite else math.nan)
     run.history.lr.append(lr)
+
+
+def record_test(run: Run, epochs_done: int) -> None:
+    """Append the test loss and accuracy after ``epochs_done`` epochs."""
+    with np.errstate(all="ignore"):
+        y_hat = run.network.forward(run.data.x_test)
+    y = run.data.y_test
+    finite = bool(np.all(np.isfinite(y_hat)))
+    run.history.test_epochs.append(epochs_done)
+    run.history.test_loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
+                                 else math.nan)
+    run.history.test_accuracy.append(float(np.mean((y_hat > 0.5) == y)) if finite
+                                     else math.nan)
 
 
 def train(
@@ -144,12 +187,16 @@ def train(
     ``epoch_fn`` and ``record_fn`` default to ``train_epoch`` and ``record``; ``handnet.fast``
     passes its compiled equivalents through the same loop.
     """
+    check_data(run.data)
     epoch_fn = epoch_fn or train_epoch
     record_fn = record_fn or record
+    every = max(1, run.config.epochs // TEST_POINTS)
     for epoch in range(run.config.epochs):
         order = epoch_order(run)
         epoch_fn(run, epoch, order)
         record_fn(run, run.optimizer.lr)
+        if (epoch + 1) % every == 0 or epoch + 1 == run.config.epochs:
+            record_test(run, epoch + 1)
         if on_epoch_end is not None:
             on_epoch_end(epoch, order, run)
     return run.history

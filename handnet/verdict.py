@@ -24,6 +24,10 @@ checker broke (5), an adapter is unusable (2), a network's code crashed or hung 
 wrong (1), one could not be decided (3); 0 only when every network matches.  The first two say
 the batch itself needs fixing before its table can be read as grades; the next three go from the
 most to the least definite finding about a network.
+
+Every ``handnet`` command uses the same codes: 0 success, 2 bad input (a usage error, one
+line naming the problem), 5 an unexpected exception (one line, with a request to report it),
+130 interrupted; ``check`` adds 1, 3 and 4 as above.
 """
 
 from __future__ import annotations
@@ -32,16 +36,21 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-SCHEMA_VERSION = 2  # of the JSON report (docs/check-report.schema.json)
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
+
+SCHEMA_VERSION = 3  # of the JSON report (reference/checker/report.schema.json)
 
 
 class Verdict(Enum):
-    MATCH = ("match", 0)
+    MATCH = ("match", EXIT_OK)
     MISMATCH = ("mismatch", 1)
-    ADAPTER_ERROR = ("adapter-error", 2)
+    ADAPTER_ERROR = ("adapter-error", EXIT_USAGE)
     INCONCLUSIVE = ("inconclusive", 3)
     USER_ERROR = ("user-error", 4)
-    INTERNAL_ERROR = ("internal-error", 5)
+    INTERNAL_ERROR = ("internal-error", EXIT_INTERNAL)
 
     @property
     def label(self) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the tree importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from handnet.atomic import atomic_write_text  # noqa: E402
 from mutants.catalogue import Mutant, load  # noqa: E402
 from mutants.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E402
 
@@ -360,9 +361,7 @@ def write_json(path: Path, outcomes: list[Outcome], killed: int, right: int | No
             for o in outcomes
         ],
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
 
 if __name__ == "__main__":
     sys.exit(main())

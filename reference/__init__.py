@@ -18,12 +18,24 @@
 The names below are the public API; ``reference.check`` is the check function.
 """
 
+# The marker ``handnet.twin`` reads (without importing) to tell this package from another one
+# named ``reference`` that comes first on the module path (a user's own folder).
+__handnet_twin__ = 1
+
+from reference.checker.assertion import NetworkMismatchError, assert_network_matches
 from reference.checker.check import check
-from reference.comparison.compare import Record, assert_matches_reference, compare, format_table
+from reference.comparison.compare import (
+    MismatchError,
+    Record,
+    assert_matches_reference,
+    compare,
+    format_table,
+)
 from reference.comparison.tolerance import Tolerance, tolerance
 from reference.twin.network import TwinNet, copy_into, to_handnet, to_torch
 
 __all__ = [
-    "Record", "Tolerance", "TwinNet", "assert_matches_reference", "check", "compare", "copy_into",
+    "MismatchError", "NetworkMismatchError", "Record", "Tolerance", "TwinNet",
+    "assert_matches_reference", "assert_network_matches", "check", "compare", "copy_into",
     "format_table", "to_handnet", "to_torch", "tolerance",
 ]

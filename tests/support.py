@@ -1,8 +1,10 @@
-"""Helpers shared by the equivalence tests."""
+"""Helpers shared by the tests."""
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 from hypothesis import reject, settings
 
@@ -10,6 +12,17 @@ from reference.comparison import strategies as S
 from reference.comparison.compare import assert_matches_reference
 from reference.comparison.harness import Lockstep
 from reference.comparison.stability import Unstable
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_blocks() -> dict[str, str]:
+    """The README's Python blocks that start with a file name comment (``# mynet.py ...``),
+    by file name."""
+    blocks = re.findall(r"```python\n(# (\w+\.py)[^\n]*\n.*?)```", README.read_text(),
+                        flags=re.S)
+    return {name: code for code, name in blocks}
+
 
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
 

@@ -71,10 +71,14 @@ def test_failure_message_is_a_table_worst_first_naming_the_parameter() -> None:
     message = str(info.value)
     lines = message.strip().splitlines()
     assert "differ from the reference in W1, b2" in lines[0]
-    assert lines[1].split()[:5] == ["parameter", "shape", "max", "abs", "err"]
-    assert lines[3].startswith("W1 ") and "MISMATCH" in lines[3]
-    assert lines[4].startswith("b2 ") and "MISMATCH" in lines[4]
-    assert all(line.endswith("ok") for line in lines[5:])
+    # the worst element of each wrong parameter at full precision, worst first
+    assert lines[1].startswith("W1[2, 1]: actual ") and lines[2].startswith("b2[0, 0]: actual ")
+    assert f"expected {float(expected['b2'][0, 0])!r}" in lines[2]
+    assert lines[3] == ""
+    assert lines[4].split()[:5] == ["parameter", "shape", "max", "abs", "err"]
+    assert lines[6].startswith("W1 ") and "MISMATCH" in lines[6]
+    assert lines[7].startswith("b2 ") and "MISMATCH" in lines[7]
+    assert all(line.endswith("ok") for line in lines[8:])
     assert [r.name for r in info.value.records if not r.ok] == ["W1", "b2"]
     assert format_table(info.value.records).count("\n") == len(expected) + 1
 

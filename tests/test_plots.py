@@ -105,3 +105,44 @@ def test_importing_handnet_does_not_import_matplotlib() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_history_records_the_test_set_about_200_times(tiny_run: Run) -> None:
+    from handnet.train import accuracy
+
+    h = tiny_run.history
+    assert h.test_epochs == [1, 2, 3] and len(h.test_loss) == len(h.test_accuracy) == 3
+    assert h.test_accuracy[-1] == accuracy(tiny_run.network, tiny_run.data.x_test,
+                                           tiny_run.data.y_test)
+    run = build(Config(dataset="xor", hidden=(2,), epochs=450, n_train=8, n_test=8))
+    train(run)
+    assert run.history.test_epochs[:3] == [2, 4, 6] and run.history.test_epochs[-1] == 450
+    assert len(run.history.test_epochs) == 225
+
+
+def _ink(image: np.ndarray) -> float:
+    """The share of pixels that are not (nearly) white."""
+    return float(np.mean(image[..., :3].min(axis=-1) < 0.9))
+
+
+def test_the_decision_region_is_filled_by_the_predicted_probability(
+        tmp_path: Path, tiny_run: Run) -> None:
+    from matplotlib.image import imread
+
+    image = imread(plot_predictions(tmp_path / "p.png", tiny_run.network,
+                                    tiny_run.data.x_test, tiny_run.data.y_test))
+    height, width = image.shape[:2]
+    rows = slice(int(0.2 * height), int(0.7 * height))
+    left = image[rows, int(0.12 * width):int(0.4 * width)]  # ground truth: points on white
+    right = image[rows, int(0.55 * width):int(0.85 * width)]  # prediction: the filled plane
+    assert _ink(left) < 0.2
+    assert _ink(right) > 0.6
+
+
+def test_loss_and_accuracy_plots_carry_the_test_curves(tmp_path: Path, tiny_run: Run) -> None:
+    from handnet.plots import plot_accuracy
+
+    h = tiny_run.history
+    png_size(plot_loss(tmp_path / "l.png", h.loss, "half-sse", test_epochs=h.test_epochs,
+                       test_loss=h.test_loss))
+    png_size(plot_accuracy(tmp_path / "a.png", h))

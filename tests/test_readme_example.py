@@ -8,20 +8,12 @@ mistake (b2's update scaled by 1 + m) one step exits 1 and flags b2 only.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+from support import readme_blocks as _blocks
 
 from handnet.cli import main
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def _blocks() -> dict[str, str]:
-    text = README.read_text()
-    blocks = re.findall(r"```python\n(# (\w+\.py)[^\n]*\n.*?)```", text, flags=re.S)
-    return {name: code for code, name in blocks}
 
 
 def _write(tmp_path: Path, mynet: str) -> Path:

@@ -24,6 +24,7 @@ from typing import Any
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.draft.write import render
+from handnet.outputs import Outputs
 from handnet.process import kill_group
 from handnet.verdict import Verdict
 
@@ -72,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {out} is the network file itself")
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; give --force to overwrite it, or -o another path")
-    if not out.parent.is_dir():
-        raise UsageError(f"-o {out}: directory {out.parent} does not exist")
+    Outputs(files={"-o": str(out)}, inputs={"NET.py": args.network}).check()
     findings, printed, log = _probe(net, args.timeout)
     problem = _problem(net, findings, log, args.timeout)
     if problem is not None:
@@ -130,7 +130,7 @@ def _probe(net: Path, timeout: float) -> tuple[dict[str, Any] | None, int, str]:
     with tempfile.TemporaryDirectory(prefix="handnet-adapter-") as tmp:
         result, log_path = Path(tmp) / "findings.json", Path(tmp) / "output.log"
         env = {**os.environ, "MPLBACKEND": "Agg"}  # a plot at import draws nowhere
-        with open(log_path, "wb") as log:
+        with open(log_path, "wb") as log:  # the probe's own prints: a sink, not an output
             proc = subprocess.Popen(
                 [sys.executable, "-m", "handnet.draft.probe", str(net), str(result)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,

@@ -9,16 +9,18 @@ runs; without torch the torch columns stay empty.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from handnet import fast
 from handnet.atomic import atomic_write_text
 from handnet.bench import CASES, TABLE_HEADER, run_bench
 from handnet.cli import UsageError
 from handnet.machine import machine_info
+from handnet.outputs import Outputs
+from handnet.twin import TwinUnavailable, import_twin
 
 
 def register(subparsers: Any) -> None:
@@ -59,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         raise UsageError(f"--repeats must be a positive integer, got {args.repeats}")
     to_stdout = args.json == "-"
-    if args.json and not to_stdout and not Path(args.json).parent.is_dir():
-        raise UsageError(f"--json {args.json}: directory {Path(args.json).parent} does not exist")
+    Outputs(files={"--json": args.json}).check()
     table_out = sys.stderr if to_stdout else sys.stdout
 
     torch_timer = None
@@ -68,14 +69,17 @@ def run(args: argparse.Namespace) -> int:
     versions: dict[str, str] = {}
     if not args.no_torch:
         try:
-            reference = importlib.import_module("reference.experiments.bench")
-        except ImportError as exc:
-            torch_note = f"not measured (reference.experiments.bench not importable: {exc})"
+            reference = import_twin("reference.experiments.bench", "the torch column")
+        except TwinUnavailable as exc:
+            torch_note = f"not measured ({exc})"
         else:
             torch_timer = reference.torch_timer
             versions = reference.versions()
             torch_note = "measured"
 
+    note = fast.plain_path_note()
+    if note:
+        print(f"handnet: {note}", file=sys.stderr, flush=True)
     print(TABLE_HEADER, file=table_out, flush=True)
     rows = run_bench(cases, threads, args.repeats, torch_timer,
                      log=lambda line: print(line, file=table_out, flush=True))

@@ -14,8 +14,8 @@ itself failed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,7 +27,9 @@ from typing import Any, NoReturn
 
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
+from handnet.outputs import Outputs
 from handnet.process import kill_group
+from handnet.twin import twin_location
 from handnet.verdict import Verdict, error_object
 
 DEFAULT_TIMEOUT = 120.0
@@ -42,6 +44,7 @@ class CheckOptions:
     seed: int
     json: str | None
     timeout: float
+    plot: str | None = None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,6 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seed of the random parameters, inputs and targets (default 0)")
     p.add_argument("--json", default=None, metavar="PATH|-",
                    help="also write the report as JSON to PATH, or only JSON to stdout with -")
+    p.add_argument("--plot", default=None, metavar="DIR",
+                   help="for each wrong parameter, write a PNG into DIR (created if needed): "
+                        "the expected gradient, yours and the error as heat maps")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"give up on the user's code after this long (default "
                         f"{DEFAULT_TIMEOUT:g}); exit 4")
@@ -107,11 +113,10 @@ def options(args: argparse.Namespace, adapter: str | None = None) -> CheckOption
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if not args.timeout > 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
-    if args.json not in (None, "-"):
-        parent = Path(args.json).parent
-        if not parent.is_dir():
-            raise UsageError(f"--json {args.json}: directory {parent} does not exist")
-    return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout)
+    Outputs(files={"--json": args.json}, dirs={"--plot": (args.plot, ())},
+            inputs={"ADAPTER.py": adapter}).check()
+    return CheckOptions(adapter, args.batch, args.steps, args.seed, args.json, args.timeout,
+                        args.plot)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,13 +124,17 @@ def run(args: argparse.Namespace) -> int:
 
     if check_many.is_batch(args.adapter):
         return check_many.run(args)
-    opts = options(args)
-    if not Path(opts.adapter).is_file():
-        raise UsageError(f"adapter file {opts.adapter!r} not found")
-    if importlib.util.find_spec("torch") is None:
-        raise UsageError("handnet check needs the PyTorch twin (torch): install with "
-                         "pip install 'handnet[reference]'")
-    verdict, exit_code, text, data = _run_worker(opts)
+    try:
+        opts = options(args)
+    except UsageError as exc:  # a bad option: with --json -, still a JSON object on stdout
+        if args.json == "-":
+            source = " ".join(str(a) for a in args.adapter)
+            print(json.dumps(error_object(Verdict.ADAPTER_ERROR, source, str(exc)), indent=2))
+        raise
+    try:
+        verdict, exit_code, text, data = _run_worker(opts, _twin_path(opts))
+    except UsageError as exc:  # with --json -, an error is still a JSON object on stdout
+        verdict, exit_code, text, data = _error(Verdict.ADAPTER_ERROR, opts, str(exc))
     if opts.json == "-":
         print(json.dumps(data, indent=2))
     elif verdict in (Verdict.MATCH.label, Verdict.MISMATCH.label, Verdict.INCONCLUSIVE.label) \
@@ -139,20 +148,39 @@ def run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _run_worker(opts: CheckOptions, spawn: Callable[..., subprocess.Popen[bytes]]
+def _twin_path(opts: CheckOptions) -> Path:
+    """Where our ``reference`` lives (``handnet.twin``), after the adapter file is found."""
+    if not Path(opts.adapter).is_file():
+        hint = ""
+        if Path(opts.adapter).parts[:1] == ("examples",):
+            hint = (" (examples/ ships with the source repository, not with the installed "
+                    "package: git clone it and run from its top directory)")
+        raise UsageError(f"adapter file {opts.adapter!r} not found{hint}")
+    return twin_location("handnet check")
+
+
+def _run_worker(opts: CheckOptions, twin: Path, spawn: Callable[..., subprocess.Popen[bytes]]
                 = subprocess.Popen) -> tuple[str, int, str, dict[str, Any]]:
     """Check one network in its own process (started by ``spawn``, ``subprocess.Popen``'s
-    signature: ``check_many`` records it and collects its output)."""
+    signature: ``check_many`` records it and collects its output): ``python -P -m
+    reference.checker.guard`` on the twin found at ``twin`` (first on its path; ``-P``: not the
+    current directory, which may hold a ``reference/`` of the user's own; the guard puts the
+    directory back at the end)."""
     argv = [opts.adapter, "--seed", str(opts.seed), "--timeout", str(opts.timeout)]
     if opts.batch is not None:
         argv += ["--batch", str(opts.batch)]
     if opts.steps is not None:
         argv += ["--steps", str(opts.steps)]
+    if opts.plot is not None:
+        argv += ["--plot", opts.plot]
     with tempfile.TemporaryDirectory(prefix="handnet-check-") as tmp:
         result = Path(tmp) / "outcome.json"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(twin), *filter(None, [env.get("PYTHONPATH")])])
         proc = spawn(
-            [sys.executable, "-m", "reference.checker.guard", str(result), *argv],
-            stdin=subprocess.DEVNULL, stdout=2, start_new_session=True)  # user prints: stderr
+            [sys.executable, "-P", "-m", "reference.checker.guard", str(result), *argv],
+            stdin=subprocess.DEVNULL, stdout=2, start_new_session=True,  # user prints: stderr
+            env=env)
         try:
             code = proc.wait(timeout=opts.timeout + min(GRACE, opts.timeout))
         except subprocess.TimeoutExpired:

@@ -34,13 +34,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, _run_worker, options
+from handnet.twin import twin_location
 from handnet.verdict import BATCH_PRIORITY, Verdict, batch_verdict, error_object
 
 ADAPTER_GLOBS = ("adapter*.py", "*_adapter.py")  # the second: handnet.commands.adapter's drafts
@@ -125,9 +126,12 @@ def run(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     plan = [(n, options(args, n.path)) for n in networks]
+    if args.plot is not None:  # one folder of pictures per network
+        plan = [(n, replace(o, plot=str(Path(args.plot) / n.name))) for n, o in plan]
+    twin = twin_location("handnet check")
     start = time.monotonic()
     with _interrupt_on_sigterm():
-        results = check_all(plan, jobs, progress=sys.stderr)
+        results = check_all(plan, jobs, progress=sys.stderr, twin=twin)
     document = batch_document(results, jobs, time.monotonic() - start)
     if args.json == "-":
         print(json.dumps(document, indent=2))
@@ -139,14 +143,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_all(plan: Sequence[tuple[Network, CheckOptions]], jobs: int,
-              progress: IO[str] | None = None) -> list[Result]:
+              progress: IO[str] | None = None, twin: Path | None = None) -> list[Result]:
     """Check every network of ``plan``, ``jobs`` at a time; results in ``plan``'s order.
-    On KeyboardInterrupt every worker is stopped before it propagates."""
+    On KeyboardInterrupt every worker is stopped before it propagates.  ``twin``: where our
+    ``reference`` package is (``handnet.twin``; found here when not given)."""
+    twin = twin or twin_location("handnet check")
     workers = _Workers()
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))),
                               thread_name_prefix="handnet-check")
     futures: dict[Future[Result], int] = {
-        pool.submit(_check_one, network, opts, workers): i
+        pool.submit(_check_one, network, opts, twin, workers): i
         for i, (network, opts) in enumerate(plan)}
     results: list[Result | None] = [None] * len(plan)
     try:
@@ -161,11 +167,11 @@ def check_all(plan: Sequence[tuple[Network, CheckOptions]], jobs: int,
     return [r for r in results if r is not None]
 
 
-def _check_one(network: Network, opts: CheckOptions, workers: _Workers) -> Result:
+def _check_one(network: Network, opts: CheckOptions, twin: Path, workers: _Workers) -> Result:
     tail = _Tail()
     start = time.monotonic()
     try:
-        verdict, code, text, data = _run_worker(opts, spawn=workers.spawner(tail))
+        verdict, code, text, data = _run_worker(opts, twin, spawn=workers.spawner(tail))
     except _Stopped:
         raise
     except Exception as exc:  # noqa: BLE001 - one network's failure never stops the others

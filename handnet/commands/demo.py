@@ -29,7 +29,9 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.train import as_flag
 from handnet.config import Config
-from handnet.fast import train
+from handnet.fast import plain_path_note, train
+from handnet.outputs import Outputs
+from handnet.progress import RunProgress
 from handnet.train import History, Run, accuracy, build
 from handnet.workers import as_completed_in_workers
 
@@ -186,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         configs = cell_configs(args.epochs, args.seed, args.n_train, args.n_test)
     except ValueError as exc:
         raise UsageError(as_flag(str(exc))) from None
+    Outputs(dirs={"--out": (args.out, ("results.json", "results.md"))}).check()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -202,16 +205,22 @@ def run(args: argparse.Namespace) -> int:
             note += (f" The seed's lr halving (every {lr_epoch} epochs) does not happen within "
                      f"{args.epochs} epochs.")
         print(f"note: {note}", flush=True)
+    plain = plain_path_note()
+    if plain:
+        print(f"handnet: {plain}", file=sys.stderr, flush=True)
     print(f"training {len(configs)} cells ({', '.join(DATASETS)} x {', '.join(OPTIMIZERS)}) "
           f"in {min(args.workers, len(configs))} process(es) ...", flush=True)
 
     start = time.perf_counter()
     cells = []
-    for cell in _run_cells(configs, str(out), args.workers):
-        cells.append(cell)
-        print(f"  [{len(cells)}/{len(configs)}] {cell['dataset']} · {cell['optimizer']}: "
-              f"test accuracy {100 * cell['test_accuracy']:.2f}% in {cell['seconds']:.1f} s",
-              flush=True)
+    progress = RunProgress(len(configs), unit="cell")
+    try:
+        for cell in _run_cells(configs, str(out), args.workers):
+            cells.append(cell)
+            progress.done(f"{cell['dataset']} · {cell['optimizer']}: test accuracy "
+                          f"{100 * cell['test_accuracy']:.2f}% in {cell['seconds']:.1f} s")
+    finally:
+        progress.close()
     wall = time.perf_counter() - start
 
     table = format_table(cells)

@@ -23,13 +23,15 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.config import Config
 from handnet.machine import machine_info
+from handnet.outputs import Outputs
+from handnet.progress import RunProgress
 from handnet.reproduce import (
     DATASETS,
     OPTIMIZERS,
     format_table,
     plots_available,
-    progress_printer,
     run_all,
+    run_line,
     run_specs,
     summarise,
 )
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     _positive("--seeds", args.seeds)
     _positive("--workers", args.workers)
     _positive("--checkpoint", args.checkpoint)
+    Outputs(dirs={"--out": (args.out, ("table.md", "results.json"))}).check()
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         engine_note = "compiled per-sample path (handnet.fast)"
     else:
         engine_note = f"plain NumPy path ({fast.why_unavailable()})"
+        print(f"handnet: {fast.plain_path_note()}", file=sys.stderr, flush=True)
     with_plots = plots_available()
     seeds = list(range(args.seeds))
     specs = run_specs(args.epochs, seeds, args.checkpoint, use_fast)
@@ -98,11 +102,14 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     cpu_start = time.process_time()
-    report = progress_printer(total)
+    progress = RunProgress(total)
     runs = []
-    for result in run_all(specs, args.workers):
-        runs.append(result)
-        report(result)
+    try:
+        for result in run_all(specs, args.workers):
+            runs.append(result)
+            progress.done(run_line(result))
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
 
     cpu = sum(r["cpu_seconds"] for r in runs)

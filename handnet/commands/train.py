@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +23,12 @@ from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.config import OPTIMIZERS, SCHEDULE_PER, SCHEDULES, Config
 from handnet.data import DATASETS
+from handnet.health import assess, warnings
 from handnet.init import INITS
 from handnet.losses import LOSSES
 from handnet.optim import STYLES
+from handnet.outputs import Outputs
+from handnet.plotnames import PLOT_FILES
 from handnet.train import Run, accuracy, build
 
 SEED = Config()
@@ -181,7 +182,8 @@ def register(subparsers: Any) -> None:
                      help="start from the weights in a checkpoint written by --save (its layer "
                           "sizes and activations must match this run's)")
     out.add_argument("--plot", metavar="DIR",
-                     help="write predictions.png, loss.png and lr.png into DIR (created if needed)")
+                     help="write predictions.png, loss.png, accuracy.png and lr.png into DIR "
+                          "(created if needed)")
     out.add_argument("--save", metavar="FILE",
                      help="save the trained weights and the configuration to FILE (.npz)")
     out.add_argument("--json", metavar="PATH|-",
@@ -321,37 +323,6 @@ def _config(args: argparse.Namespace, hidden: tuple[int, ...]) -> Config:
     )
 
 
-# --- output locations, checked before any training ------------------------------------------
-
-def _nearest_existing(path: Path) -> Path:
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return candidate
-    return Path(".")
-
-
-def check_output_file(flag: str, value: str) -> None:
-    """Fail now, not after training, if ``value`` cannot become a file."""
-    path = Path(value)
-    if path.is_dir():
-        raise UsageError(f"{flag} {value}: is a directory")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {value}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {value}: directory {parent} is not writable")
-
-
-def check_output_dir(flag: str, value: str) -> None:
-    """Fail now if ``value`` is neither a writable directory nor creatable as one."""
-    path = Path(value)
-    base = _nearest_existing(path)
-    if not base.is_dir():
-        raise UsageError(f"{flag} {value}: {base} exists and is not a directory")
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {value}: {base} is not writable")
-
-
 # --- progress --------------------------------------------------------------------------------
 
 class Progress:
@@ -428,6 +399,9 @@ def build_report(run: Run, seconds: float, extra: dict[str, Any] | None = None) 
             "loss": list(h.loss),
             "train_accuracy": list(h.train_accuracy),
             "lr": list(h.lr),
+            "test_epochs": list(h.test_epochs),
+            "test_loss": list(h.test_loss),
+            "test_accuracy": list(h.test_accuracy),
         },
     }
     if extra:
@@ -464,21 +438,15 @@ def _init_from(run: Run, path: str) -> None:
 
 def _shadow(run: Run) -> Any:
     """The torch twin's lockstep callback (imported here: handnet itself never needs torch)."""
-    try:
-        from reference.experiments.shadow import shadow
-    except ImportError as exc:
-        raise UsageError(
-            f"--shadow needs the PyTorch twin: {exc} (pip install -e '.[dev]')"
-        ) from None
-    return shadow(run)
+    from handnet.twin import import_twin
 
-
-def _first_non_finite(values: list[float]) -> int | None:
-    return next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+    return import_twin("reference.experiments.shadow", "--shadow").shadow(run)
 
 
 def _engine(choice: str, run: Run) -> str:
     """The engine ``--engine`` asks for, as ``"compiled"`` or ``"plain"``."""
+    if choice == "plain":  # never loads numba (nor needs its cache)
+        return "plain"
     usable = fast.available() and fast.supports(run)
     if choice == "compiled" and not usable:
         why = fast.why_unavailable() or ("it trains float64 networks with element-wise "
@@ -493,12 +461,9 @@ def _engine(choice: str, run: Run) -> str:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     verbose = not (args.quiet or args.json == "-")
-    if args.save:
-        check_output_file("--save", args.save)
-    if args.json and args.json != "-":
-        check_output_file("--json", args.json)
-    if args.plot:
-        check_output_dir("--plot", args.plot)
+    Outputs(files={"--save": args.save, "--json": args.json},
+            dirs={"--plot": (args.plot, PLOT_FILES)},
+            inputs={"--init-from": args.init_from}).check()
     try:
         run_ = build(config)
     except MemoryError:
@@ -517,6 +482,9 @@ def run(args: argparse.Namespace) -> int:
             progress(epoch, order, r)
 
     engine = _engine(args.engine, run_)
+    note = fast.plain_path_note() if args.engine == "auto" else None
+    if note and not args.quiet:
+        print(f"handnet: {note}", file=sys.stderr, flush=True)
     start = time.perf_counter()
     try:
         with quiet_numerics():
@@ -524,12 +492,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     seconds = time.perf_counter() - start
-    diverged = _first_non_finite(run_.history.loss)
-    if diverged is not None and not args.quiet:
-        print(f"handnet: warning: the training loss is not finite from epoch {diverged + 1} "
-              f"on (the run diverged; try a smaller --lr)", file=sys.stderr)
+    health = assess(run_)
+    problems = warnings(health, config)
+    for line in problems:  # even under --quiet: the figures below would mislead without it
+        print(f"handnet: warning: {line}", file=sys.stderr)
 
-    extra: dict[str, Any] = {"engine": engine}
+    extra: dict[str, Any] = {"engine": engine, "diverged": health.diverged_at is not None,
+                             "health": health.to_dict(), "warnings": problems}
     if twin is not None:
         extra["shadow"] = {"summary": twin.summary(), "epochs": twin.records}
     if args.save:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from handnet.adapter import AdapterError, resolve
+from handnet.atomic import atomic_write_text
 from handnet.draft import calls, find, lossfit
 from handnet.usermodule import load_file
 
@@ -418,9 +419,7 @@ def main(argv: list[str]) -> int:
         findings = probe(path)
     except BaseException as exc:  # noqa: BLE001 - report, never a traceback
         findings = {"probe_error": f"{type(exc).__name__}: {exc}"}
-    tmp = result.with_name(result.name + ".tmp")
-    tmp.write_text(json.dumps(findings, default=str))
-    os.replace(tmp, result)
+    atomic_write_text(result, json.dumps(findings, default=str))
     return 0
 
 

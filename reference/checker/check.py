@@ -46,6 +46,7 @@ where it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,12 +69,12 @@ from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan, lossprobe
 from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward, fit_factor
 from reference.checker.patterns import Pattern
-from reference.checker.report import ForwardResult, ParameterResult, Report
+from reference.checker.report import ForwardResult, ParameterResult, Report, WorstElement
 from reference.checker.simulate import OptConfig
 from reference.checker.simulate_adaptive import AdaptiveConfig
 from reference.checker.usercode import call, call_with_copies, owned
 from reference.comparison.adaptive_scales import AdaptiveScales
-from reference.comparison.compare import compare_arrays
+from reference.comparison.compare import Record, compare_arrays
 from reference.comparison.scales import forward_scale, update_scales
 from reference.comparison.stability import (
     MAX_AMPLIFICATION,
@@ -87,7 +88,13 @@ from reference.comparison.stability import (
     perturbation_size,
     widening,
 )
-from reference.comparison.tolerance import NEAR_MATCH_LIMIT, C, near_match_rtol, tolerance
+from reference.comparison.tolerance import (
+    NEAR_MATCH_LIMIT,
+    C,
+    Tolerance,
+    near_match_rtol,
+    tolerance,
+)
 from reference.twin.adaptive import twin_state
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
@@ -110,17 +117,23 @@ def check(
     steps: int | None = None,
     seed: int = 0,
     source: str = "",
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> Report:
     """Check the adapter's network against the twin; see the module docstring.
 
     With random parameters (the default) and a factory, a run that matches is repeated at
     the network's own initial parameters, where a bug can show that random values hide (an
-    all-zero relu layer whose derivative at 0 is wrong); a mismatch there is the verdict."""
+    all-zero relu layer whose derivative at 0 is wrong); a mismatch there is the verdict.
+    ``rtol``/``atol`` override the tolerance policy (``reference.comparison.tolerance``)."""
+    limits = Limits(rtol, atol)
+    tolerance(np.float64, 0, rtol=rtol, atol=atol)  # a bad override fails here, not later
     fresh, is_factory = _factory(adapter)
-    report = _check(fresh, is_factory, batch, steps, seed, source, randomize=True)
+    report = _check(fresh, is_factory, batch, steps, seed, source, True, limits)
     if report.verdict is Verdict.MATCH and report.randomized and is_factory:
         try:
-            own = _check(fresh, is_factory, batch, steps, seed, source, randomize=False)
+            own = _check(fresh, is_factory, batch, steps, seed, source, False, limits)
         except Inconclusive as exc:
             report.notes.append(f"at the network's own initial parameters: {exc}")
             return report
@@ -133,8 +146,20 @@ def check(
     return report
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The tolerance overrides of one check (None: the policy's)."""
+
+    rtol: float | None = None
+    atol: float | None = None
+
+    def at(self, dtype: Any, steps: int) -> Tolerance:
+        return tolerance(dtype, steps, rtol=self.rtol, atol=self.atol)
+
+
 def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
-           steps: int | None, seed: int, source: str, randomize: bool) -> Report:
+           steps: int | None, seed: int, source: str, randomize: bool,
+           limits: Limits) -> Report:
     ad = fresh()
     ad.validate()
     if not randomize:
@@ -148,12 +173,12 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
             _require_finite(value, f"the initial {ad.canonical_names().get(name, name)}")
     report = Report(source or "adapter", plan.batch_sizes, len(plan.batches), seed,
                     np.dtype(ad.dtype()).name, ad.sizes(), ad.activations, ad.loss,
-                    _tolerance_text(ad.dtype()), ForwardResult(0.0, 0.0, True),
+                    limits.at(ad.dtype(), 0), ForwardResult(0.0, 0.0, True),
                     [], list(plan.notes), randomized=ad.randomize, epochs=plan.epochs)
     if rebound:
         report.notes.append("read-only parameter(s) " + ", ".join(rebound) + " were rebound to "
                             "new arrays holding the random values")
-    ctx = _Context(ad, params0, plan, report)
+    ctx = _Context(ad, params0, plan, report, limits)
     report.forward = _check_forward(ctx)
     if not ctx.forward_matches and ad.randomize and is_factory:
         _explain_randomized_forward(fresh(), ctx, original)
@@ -172,25 +197,20 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
             else:
                 report.notes.append("an Adapter object (not a factory) was given: train_step "
                                     "ran on the network gradients() had seen")
-            ctx = _Context(ad, params0, plan, report)
+            ctx = _Context(ad, params0, plan, report, limits)
         ctx.fresh = fresh if is_factory else None
         report.parameters += _check_updates(ctx)
     report.parameters.sort(key=lambda r: (r.style != "gradient", backprop_key(r.canonical)))
     return report
 
 
-def _tolerance_text(dtype: np.dtype) -> str:
-    name = np.dtype(dtype).name
-    return (f"rtol = {C} * eps({name}) * (1 + steps) = {tolerance(dtype, 0).rtol:.2e} "
-            "for a gradient, relative to max|expected| + its error scale")
-
-
 class _Context:
     """One adapter instance and what the comparisons share."""
 
     def __init__(self, ad: Adapter, params0: list[tuple[Array, Array]],
-                 plan: checkplan.Plan, report: Report) -> None:
+                 plan: checkplan.Plan, report: Report, limits: Limits) -> None:
         self.ad = ad
+        self.limits = limits
         self.sizes = ad.sizes()
         self.dtype = ad.dtype()
         self.params0 = params0
@@ -205,9 +225,23 @@ class _Context:
         self.fresh: Callable[[], Adapter] | None = None  # a new network, for probes
         self.seed = report.seed
 
-    def rtol(self, steps: int) -> float:
-        """The policy's rtol; after a near match, with the forward's difference in eps's place."""
-        return near_match_rtol(self.dtype, steps, self.forward_rel)
+    def tol(self, steps: int) -> Tolerance:
+        """The policy's tolerance, or the overrides given to ``check``."""
+        return self.limits.at(self.dtype, steps)
+
+    def rtol(self, steps: int, near: bool = True) -> float:
+        """The tolerance's rtol; after a near match (``near``), with the forward's difference
+        in eps's place where that is larger."""
+        rtol = self.tol(steps).rtol
+        if near and self.forward_rel:
+            return max(rtol, near_match_rtol(self.dtype, steps, self.forward_rel))
+        return rtol
+
+    def compare(self, name: str, actual: Array, expected: Array, steps: int, extra: float,
+                widen: float = 1.0, near: bool = True) -> Record:
+        """The comparison module's record under this check's tolerance after ``steps``."""
+        return compare_arrays(name, actual, expected, self.rtol(steps, near) * widen, extra,
+                              atol=self.tol(steps).atol)
 
     def network(self, params: list[tuple[Array, Array]] | None = None) -> Network:
         layers = [Dense(W.copy(), b.copy()) for W, b in (params or self.params0)]
@@ -247,17 +281,16 @@ def _compare_forward(ctx: _Context, params: list[tuple[Array, Array]], x: Array,
                      rows: Array) -> tuple[bool, Any, Callable[[Array, Array], bool]]:
     model = to_torch(ctx.network(params))
     twin = _twin_forward(model, x)
-    rtol = tolerance(ctx.dtype, 0).rtol
     with np.errstate(all="ignore"):
         extra = float(np.max(forward_scale(model, _f64(x))))
     if not np.isfinite(extra):
         raise Inconclusive("the twin's forward error scale overflows at these parameters "
                            "(they have grown too large to compare: a smaller lr, or fewer "
                            "--steps)")
-    rec = compare_arrays("output", rows, twin, rtol, extra)
+    rec = ctx.compare("output", rows, twin, 0, extra, near=False)
 
     def fits(pred: Array, actual: Array) -> bool:
-        return compare_arrays("output", actual, pred, rtol, extra).ok
+        return ctx.compare("output", actual, pred, 0, extra, near=False).ok
 
     return rec.ok, rec, fits
 
@@ -310,7 +343,7 @@ def _explain_randomized_forward(ad: Adapter, ctx: _Context,
                                 original: list[tuple[Array, Array]]) -> None:
     """The forward differs at the random parameters: does it match at the network's own?"""
     x, _ = ctx.batches[0]
-    own = _Context(ad, original, ctx.plan, ctx.report)
+    own = _Context(ad, original, ctx.plan, ctx.report, ctx.limits)
     try:
         ok, _, _ = _compare_forward(own, original, x, own.forward(x))
     except (AdapterError, UserCodeError, Inconclusive):
@@ -330,13 +363,12 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.gradients is not None
     model = to_torch(ctx.network())
-    rtol = ctx.rtol(0)
     actual: list[dict[str, Array]] = []
     expected: list[dict[str, Array]] = []
     extras: list[dict[str, float]] = []
     raw_shapes: dict[str, tuple[Array, tuple[int, ...]]] = {}
     first_wrong: dict[str, int] = {}
-    worst: dict[str, tuple[float, float]] = {}
+    worst = _Worst()
     for t, (x, y) in enumerate(ctx.batches):
         what = "gradients(x, y)" + (f" (batch {t + 1})" if len(ctx.batches) > 1 else "")
         before = ad.raw_parameters()
@@ -374,19 +406,18 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
                 first_wrong.setdefault(name, t + 1)
                 continue
             step_actual[name] = got.astype(np.float64)
-            rec = compare_arrays(name, got, twin[name], rtol, extras[t][name])
-            a, r = worst.get(name, (0.0, 0.0))
-            worst[name] = (max(a, rec.max_abs_error), max(r, rec.max_rel_error))
+            rec = ctx.compare(name, got, twin[name], 0, extras[t][name])
+            worst.add(name, t + 1, rec, got, twin[name])
             if not rec.ok:
                 first_wrong.setdefault(name, t + 1)
         actual.append(step_actual)
         expected.append({n: e.astype(np.float64) for n, e in twin.items()})
 
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
-        return compare_arrays(name, value, predicted, rtol, extras[step - 1][name]).ok
+        return ctx.compare(name, value, predicted, 0, extras[step - 1][name]).ok
 
     def residual(name: str, step: int, predicted: Array, value: Array) -> float:
-        return compare_arrays(name, value, predicted, rtol, extras[step - 1][name]).max_rel_error
+        return ctx.compare(name, value, predicted, 0, extras[step - 1][name]).max_rel_error
 
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
@@ -398,16 +429,39 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
             raise AdapterError(
                 f"gradients() returned shape {arr.shape} for {ctx.names[name]!r}, whose "
                 f"parameter has shape {shape}")
-    return [_result(ctx, name, "gradient", worst.get(name), first_wrong.get(name),
+    return [_result(ctx, name, "gradient", worst, first_wrong.get(name),
                     findings.get(name, [])) for name in ctx.names]
 
 
-def _result(ctx: _Context, name: str, style: str, worst: tuple[float, float] | None,
-            first: int | None, findings: list[Finding],
+class _Worst:
+    """Per parameter: the largest errors over the steps, and the record of its worst step
+    (largest error relative to its tolerance), with the step it came from."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, tuple[float, float]] = {}
+        self.records: dict[str, tuple[int, Record]] = {}
+        self.arrays: dict[str, tuple[Array, Array]] = {}  # that step's actual and expected
+
+    def add(self, name: str, step: int, rec: Record, actual: Array, expected: Array) -> None:
+        a, r = self.errors.get(name, (0.0, 0.0))
+        self.errors[name] = (max(a, rec.max_abs_error), max(r, rec.max_rel_error))
+        if name not in self.records or rec.score > self.records[name][1].score:
+            self.records[name] = (step, rec)
+            self.arrays[name] = (actual, expected)
+
+
+def _result(ctx: _Context, name: str, style: str, worst: _Worst, first: int | None,
+            findings: list[Finding],
             prefix: list[tuple[str, str, str]] | None = None) -> ParameterResult:
-    a, r = worst if worst is not None else (None, None)
-    return ParameterResult(ctx.names[name], name, ctx.user_shape(name), style, a, r,
-                           first is None, first, [*(prefix or []), *_pairs(findings)])
+    a, r = worst.errors.get(name, (None, None))
+    result = ParameterResult(ctx.names[name], name, ctx.user_shape(name), style, a, r,
+                             first is None, first, [*(prefix or []), *_pairs(findings)])
+    if name in worst.records:
+        step, rec = worst.records[name]
+        element = ctx.ad.element(name, rec.worst_index) if rec.worst_index else None
+        result.worst = WorstElement.of(rec, step, element)
+        result.arrays = worst.arrays[name]
+    return result
 
 
 # --- style (b): in-place updates ----------------------------------------------------------------
@@ -558,24 +612,21 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         user_prev, twin_prev = user_now, twin_now
     ctx.report.compared_steps = len(actual)
 
-    def tol(step: int) -> float:
-        return ctx.rtol(step) * widen[step - 1]
-
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
-        return compare_arrays(name, value, predicted, tol(step), extras[step - 1][name]).ok
+        return ctx.compare(name, value, predicted, step, extras[step - 1][name],
+                           widen[step - 1]).ok
 
     def residual(name: str, step: int, predicted: Array, value: Array) -> float:
-        return compare_arrays(name, value, predicted, tol(step),
-                              extras[step - 1][name]).max_rel_error
+        return ctx.compare(name, value, predicted, step, extras[step - 1][name],
+                           widen[step - 1]).max_rel_error
 
     first_wrong: dict[str, int] = {}
-    worst: dict[str, tuple[float, float]] = {}
+    worst = _Worst()
     for name in names:
         for t in range(len(actual)):
-            rec = compare_arrays(name, actual[t][name], expected[t][name], tol(t + 1),
-                                 extras[t][name])
-            a, r = worst.get(name, (0.0, 0.0))
-            worst[name] = (max(a, rec.max_abs_error), max(r, rec.max_rel_error))
+            rec = ctx.compare(name, actual[t][name], expected[t][name], t + 1, extras[t][name],
+                              widen[t])
+            worst.add(name, t + 1, rec, actual[t][name], expected[t][name])
             if name not in first_wrong and not rec.ok:
                 first_wrong[name] = t + 1
         if name in broken and name not in first_wrong:
@@ -593,7 +644,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         if not first_wrong:
             ctx.report.untested += checkplan.unobservable(problem, ad)
             _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])
-    return [_result(ctx, name, "update", worst.get(name), first_wrong.get(name),
+    return [_result(ctx, name, "update", worst, first_wrong.get(name),
                     findings.get(name, []),
                     [(Pattern.BROKEN, broken[name], "")] if name in broken else None)
             for name in names]

@@ -367,15 +367,17 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
                                  "updated (or its gradient never computed)", layer))
         elif abs(c + 1) <= 1e-6:
             found.append(Finding(Pattern.SIGN, "sign flipped", layer,
-                                 evidence=f"fitted factor {c:.6g}, residual {res:.1e}"))
+                                 evidence=f"fitted factor {_factor(c, 6)}, residual {res:.1e}"))
         else:
             sign = "sign flipped and " if c < 0 else ""
             meaning = f" = {' or '.join(labels)}" if labels else ""
             if p.style == "update" and not labels:
                 meaning = " (or train_step uses another lr than the adapter states)"
             across = f"; {law[1]}" if law is not None else ""
-            found.append(Finding(Pattern.FACTOR, f"{sign}off by a constant factor {c:.4g}{meaning}",
-                                 layer, evidence=f"fitted {c:.6g}, residual {res:.1e}{across}"))
+            found.append(Finding(Pattern.FACTOR,
+                                 f"{sign}off by a constant factor {_factor(c, 4)}{meaning}",
+                                 layer,
+                                 evidence=f"fitted {_factor(c, 6)}, residual {res:.1e}{across}"))
             b = p.batch
             if is_bias(name) and b > 1 and p.fits(name, 1, g / b, a):
                 wname = weight_name(layer)
@@ -728,6 +730,13 @@ def _fits_all(p: Problem, name: str, predicted: list[dict[str, Array]]) -> bool:
                for t, (pr, a) in enumerate(zip(predicted, p.actual, strict=True)))
 
 
+def _factor(c: float, digits: int) -> str:
+    """``c`` to ``digits`` significant digits, unless that reads as exactly 1 or -1 when it is
+    not (a factor 1 + 1e-9 must not print as ``1``): then at full precision."""
+    text = f"{c:.{digits}g}"
+    return repr(float(c)) if float(text) in (1.0, -1.0) and abs(c) != 1 else text
+
+
 def _unexplained(p: Problem, name: str) -> Finding:
     """Nothing fits: the best constant factor anyway, and the worst elements."""
     t = p.first_wrong[name]
@@ -744,10 +753,10 @@ def _unexplained(p: Problem, name: str) -> Finding:
     for flat in worst:
         idx = tuple(int(i) for i in np.unravel_index(int(flat), err.shape))
         where = p.element(name, idx) if p.element else str(idx)
-        parts.append(f"{where}: expected {g[idx]:.6g}, got {a[idx]:.6g}")
+        parts.append(f"{where}: expected {float(g[idx])!r}, got {float(a[idx])!r}")
     step = f" at step {t}" if len(p.expected) > 1 else ""
     return Finding(Pattern.UNEXPLAINED, f"no catalogue pattern fits{step} (best constant factor "
-                   f"{c:.4g}, residual {res:.2g}); worst elements: " + "; ".join(parts))
+                   f"{_factor(c, 4)}, residual {res:.2g}); worst elements: " + "; ".join(parts))
 
 
 # --- the forward pass ------------------------------------------------------------------------

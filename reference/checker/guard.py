@@ -25,10 +25,12 @@ from types import ModuleType
 from typing import Any
 
 from handnet.adapter import AdapterError
+from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
 from handnet.commands.check import CheckOptions, parse_options
 from handnet.verdict import UserCodeError, Verdict, error_object
 from reference.checker.check import Inconclusive, check
+from reference.checker.plots import write_check_plots
 from reference.checker.usercode import (
     CheckTimeout,
     describe,
@@ -110,7 +112,16 @@ def _run(opts: CheckOptions, timeout: float | None) -> Outcome:
     except BaseException as exc:  # noqa: BLE001 - every way out gets a verdict
         return _unexpected(exc, source)
     data = report.to_dict()
-    return Outcome(data["verdict"], data["exit_code"], report.to_text(), data)
+    text = report.to_text()
+    if opts.plot is not None and report.verdict is Verdict.MISMATCH:
+        try:
+            paths = [str(p) for p in write_check_plots(report, opts.plot)]
+        except Exception as exc:  # noqa: BLE001 - the verdict stands without its pictures
+            return _unexpected(exc, source)
+        data["plots"] = paths
+        if paths:
+            text += f"\nplots of the wrong parameters: {', '.join(paths)}"
+    return Outcome(data["verdict"], data["exit_code"], text, data)
 
 
 def load_adapter_module(path: str) -> ModuleType:
@@ -181,13 +192,14 @@ def _unexpected(exc: BaseException, source: str) -> Outcome:
 def main(args: list[str]) -> int:
     """The worker: ``python -m reference.checker.guard RESULT ARGV...``."""
     os.dup2(2, 1)  # whatever the user's code prints goes to stderr; stdout is the report's
+    # Started with -P (handnet.commands.check): the current directory is importable for the
+    # user's code again, after the twin, which has been imported already.
+    sys.path.append(os.getcwd())
     result, argv = Path(args[0]), args[1:]
     outcome = check_file(argv)
     if os.environ.get("HANDNET_DEBUG") and outcome.verdict == Verdict.INTERNAL_ERROR.label:
         print(outcome.text, file=sys.stderr)
-    tmp = result.with_name(result.name + ".tmp")
-    tmp.write_text(outcome.to_json())
-    os.replace(tmp, result)
+    atomic_write_text(result, outcome.to_json())
     return 0
 
 

@@ -13,16 +13,53 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from handnet.verdict import SCHEMA_VERSION, Verdict
 from reference.checker.patterns import SHORT, Pattern
+from reference.comparison.compare import Record
+from reference.comparison.tolerance import Tolerance
 
 STYLE_TITLES = {
     "gradient": "style (a): returned gradients vs the twin's autograd gradients",
     "update": "style (b): in-place updates vs the twin's optimiser (errors in update / lr)",
 }
+
+
+@dataclass(frozen=True)
+class WorstElement:
+    """A parameter's worst element at its worst step (largest error relative to tolerance),
+    at full precision, with how many elements of that step were over tolerance."""
+
+    element: str  # the user's expression, e.g. "self.W2[3, 0]"
+    step: int
+    actual: float
+    expected: float
+    abs_error: float
+    rel_error: float
+    mismatched: int
+    total: int
+    rtol: float
+    atol: float
+
+    @classmethod
+    def of(cls, rec: Record, step: int, element: str | None) -> WorstElement:
+        where = element or f"{rec.name}[{', '.join(map(str, rec.worst_index))}]"
+        return cls(where, step, rec.actual_at_worst, rec.expected_at_worst, rec.max_abs_error,
+                   rec.max_rel_error, rec.mismatched, rec.total, rec.rtol, rec.atol)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _finite(v) if isinstance(v, float) else v
+                for k, v in self.__dict__.items()}
+
+    def describe(self) -> str:
+        """One line, values as ``repr`` (full precision)."""
+        tol = f"rtol {self.rtol!r}" + (f", atol {self.atol!r}" if self.atol else "")
+        return (f"{self.element}: got {self.actual!r}, expected {self.expected!r} (abs error "
+                f"{self.abs_error!r}; {self.mismatched} of {self.total} elements over "
+                f"tolerance at step {self.step}; {tol})")
 
 
 @dataclass
@@ -38,6 +75,9 @@ class ParameterResult:
     ok: bool
     first_wrong_step: int | None = None
     findings: list[tuple[str, str, str]] = field(default_factory=list)  # kind, text, evidence
+    worst: WorstElement | None = None
+    # the worst step's actual and expected arrays, canonical layout (W: in x out), for plots
+    arrays: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def diagnosis(self) -> str:
@@ -75,6 +115,9 @@ class ParameterResult:
             "style": self.style,
             "canonical": self.canonical,
             "first_wrong_step": self.first_wrong_step,
+            "rtol": None if self.worst is None else self.worst.rtol,
+            "atol": None if self.worst is None else self.worst.atol,
+            "worst": None if self.worst is None else self.worst.to_dict(),
         }
 
 
@@ -110,7 +153,7 @@ class Report:
     sizes: list[int]
     activations: list[str]
     loss: str
-    tolerance: str
+    tolerance: Tolerance  # at step 0: one evaluation's budget
     forward: ForwardResult
     parameters: list[ParameterResult]
     notes: list[str] = field(default_factory=list)
@@ -199,7 +242,8 @@ class Report:
             "activations": self.activations,
             "loss": self.loss,
             "randomized": self.randomized,
-            "tolerance": self.tolerance,
+            "tolerance": {"rtol": self.tolerance.base, "atol": self.tolerance.atol,
+                          "rule": self.tolerance_text(), "growth": "rtol * (1 + steps)"},
             "forward": self.forward.to_dict(),
             "parameters": [p.to_dict() for p in self.parameters],
             "start_here": self.start_here_name(),
@@ -210,6 +254,12 @@ class Report:
             "untested": self.untested,
             "notes": self.notes,
         }
+
+    def tolerance_text(self) -> str:
+        t = self.tolerance
+        atol = f" + atol {t.atol!r}" if t.atol else ""
+        return (f"rtol = {t.base_rule} * (1 + steps) = {t.base:.2e} for a gradient, relative "
+                f"to max|expected| + its error scale{atol}")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -227,7 +277,7 @@ class Report:
             f"network {arch}, activations {', '.join(self.activations)}, loss {self.loss}, "
             f"{self.dtype}; {batch}, {self.steps} step(s){epochs}, seed {self.seed}"
             + ("; parameters set to random values" if self.randomized else "")
-            + f"; tolerance {self.tolerance}",
+            + f"; tolerance {self.tolerance_text()}",
         ]
         f = self.forward
         verdict = "ok" if f.ok else ("DIFFERS SLIGHTLY (near match)" if f.near else "DIFFERS")
@@ -310,14 +360,20 @@ class Report:
 
 
 
-def _short(p: ParameterResult) -> str:
-    if p.ok:
-        return ""
+def short_labels(kinds: Iterable[str]) -> list[str]:
+    """The short labels of pattern names, each once, in order."""
     seen: list[str] = []
-    for kind in p.patterns:
+    for kind in kinds:
         label = SHORT.get(kind, kind)  # type: ignore[call-overload]  # a str finds a StrEnum key
         if label not in seen:
             seen.append(label)
+    return seen
+
+
+def _short(p: ParameterResult) -> str:
+    if p.ok:
+        return ""
+    seen = short_labels(p.patterns)
     return ", ".join(seen[:3]) + (" ..." if len(seen) > 3 else "")
 
 

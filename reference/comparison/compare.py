@@ -62,6 +62,7 @@ class Record:
     total: int = 0  # ... of this many
     dtype: str = ""  # the actual array's dtype ...
     expected_dtype: str = ""  # ... and the expected one's
+    atol: float = 0.0  # an absolute tolerance added to rtol * scale (an override; policy: 0)
 
     @property
     def score(self) -> float:
@@ -95,11 +96,14 @@ def compare_arrays(
     extra_scale: float = 0.0,
     *,
     check_dtype: bool = False,
+    atol: float = 0.0,
 ) -> Record:
     """Compare one pair of arrays (see the module docstring for the measure).
 
     Shapes must be equal; with ``check_dtype`` dtypes too (a dtype mismatch still reports the
-    values' errors, so the table shows whether only the dtype is wrong).
+    values' errors, so the table shows whether only the dtype is wrong).  ``atol`` (an
+    override, ``reference.comparison.tolerance``) relaxes the test to
+    ``|a - e| <= rtol * scale + atol``.
     """
     a, e = _as_array(actual), _as_array(expected)
     dt, edt = a.dtype.name, e.dtype.name
@@ -131,14 +135,20 @@ def compare_arrays(
         rel = max_abs / scale
     # Element by element the same test as ``rel <= rtol`` (division is monotonic), so
     # ``mismatched == 0`` exactly when the values are ok.
-    if scale == 0:
+    if atol > 0:
+        bound = rtol * scale + atol
+        ok = max_abs <= bound
+        mismatched = int(np.count_nonzero(err > bound))
+    elif scale == 0:
+        ok = rel <= rtol
         mismatched = int(np.count_nonzero(err > 0))
     else:
+        ok = rel <= rtol
         with np.errstate(over="ignore"):
             mismatched = int(np.count_nonzero(err / scale > rtol))
     return Record(name, tuple(e.shape), max_abs, rel, tuple(int(i) for i in worst),
-                  float(a64[flat]), float(e64[flat]), rtol, rel <= rtol and not note, note,
-                  mismatched, int(e.size), dt, edt)
+                  float(a64[flat]), float(e64[flat]), rtol, ok and not note, note,
+                  mismatched, int(e.size), dt, edt, atol)
 
 
 def compare(
@@ -155,6 +165,7 @@ def compare(
     as in :func:`compare_arrays`.
     """
     rtol = tol.rtol if isinstance(tol, Tolerance) else float(tol)
+    atol = tol.atol if isinstance(tol, Tolerance) else 0.0
     scales = scales or {}
     records = []
     for name, e in expected.items():
@@ -164,7 +175,7 @@ def compare(
             continue
         extra = float(np.max(_as_array(scales[name]))) if name in scales else 0.0
         records.append(compare_arrays(name, actual[name], e, rtol, extra,
-                                      check_dtype=check_dtype))
+                                      check_dtype=check_dtype, atol=atol))
     for name in actual:
         if name not in expected:
             records.append(Record(name, tuple(np.shape(_as_array(actual[name]))), math.inf,
@@ -201,6 +212,20 @@ def format_table(records: Sequence[Record], title: str = "") -> str:
     return "\n".join(lines)
 
 
+def describe_worst(r: Record, element: str | None = None) -> str:
+    """One line on a record's worst element, at full precision (``repr``: an error of 1e-9 on
+    1.0 reads ``1.000000001`` against ``1.0``, never ``1`` against ``1``)."""
+    where = element or (f"{r.name}[{', '.join(map(str, r.worst_index))}]" if r.worst_index
+                        else r.name)
+    if r.note and not r.total:
+        return f"{r.name}: {r.note}"
+    over = f"{r.mismatched} of {r.total} elements over tolerance"
+    tol = f"rtol {r.rtol!r}" + (f", atol {r.atol!r}" if r.atol else "")
+    return (f"{where}: actual {r.actual_at_worst!r}, expected {r.expected_at_worst!r} "
+            f"(abs error {r.max_abs_error!r}, rel error {r.max_rel_error!r}; {over}; {tol})"
+            + (f"; {r.note}" if r.note else ""))
+
+
 class MismatchError(AssertionError):
     """Raised by :func:`assert_matches_reference`; ``records`` holds every comparison."""
 
@@ -235,5 +260,6 @@ def assert_matches_reference(
         bad = [r.name for r in sorted(records, key=lambda r: -r.score) if not r.ok]
         title = (f"{what or 'arrays'} differ from the reference in {', '.join(bad)} "
                  f"({tol.describe()})")
-        raise MismatchError("\n" + format_table(records, title), records)
+        worst = [describe_worst(r) for r in sorted(records, key=lambda r: -r.score) if not r.ok]
+        raise MismatchError("\n".join([title, *worst, "", format_table(records)]), records)
     return records

@@ -24,8 +24,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 from numpy.typing import NDArray
+
+try:
+    from hypothesis import strategies as st
+except ImportError:  # not a dependency of handnet[reference]: say which extra brings it
+    raise ImportError(
+        "reference.comparison.strategies needs hypothesis, which handnet[reference] does not "
+        "install: pip install 'handnet[reference,strategies]'"
+    ) from None
 
 from handnet.activations import ELEMENTWISE
 from handnet.config import Config

@@ -47,6 +47,12 @@ error of about ``f`` instead of ``eps``, and the same rule applies with ``f`` in
 steps).  A larger forward difference is a wrong forward pass, and the gradients after it are not
 judged.
 
+**Overrides for ports that accept less** (``rtol=``, ``atol=`` of :func:`tolerance`, used by
+``reference.assert_network_matches`` and ``reference.check``): ``rtol`` replaces the
+one-evaluation budget ``C * eps(dtype)`` and still grows by ``(1 + steps)``; ``atol`` adds an
+absolute term, so the test becomes ``max|actual - expected| <= rtol(steps) * scale + atol``.
+Nothing else changes: the scale, the error scales and the growth with steps are the policy's.
+
 **Finite differences** (the third oracle) have their own, much larger, error: see
 :func:`fd_tolerance`.
 """
@@ -77,26 +83,52 @@ NEAR_MATCH_LIMIT = 1e-6
 
 @dataclass(frozen=True)
 class Tolerance:
-    """A relative tolerance and where it came from."""
+    """A relative tolerance (and an absolute one, 0 unless overridden) and where it came from."""
 
     rtol: float
     dtype: str
     steps: int
     rule: str = ""
+    atol: float = 0.0
+    base_rule: str = ""  # one evaluation's budget, as the rule says it ("256 * eps(float64)")
+
+    @property
+    def base(self) -> float:
+        """One evaluation's rtol (the budget before the growth with steps)."""
+        return self.rtol / (1 + self.steps)
 
     def describe(self) -> str:
-        return f"rtol {self.rtol:.2e} = {self.rule}" if self.rule else f"rtol {self.rtol:.2e}"
+        text = f"rtol {self.rtol:.2e} = {self.rule}" if self.rule else f"rtol {self.rtol:.2e}"
+        return text + (f", atol {self.atol:.2e}" if self.atol else "")
 
 
-def tolerance(dtype: np.dtype | type | str, steps: int = 0) -> Tolerance:
-    """The policy's tolerance for results in ``dtype`` after ``steps`` compared steps."""
+def _override(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return float(value)
+
+
+def tolerance(dtype: np.dtype | type | str, steps: int = 0, *, rtol: float | None = None,
+              atol: float | None = None) -> Tolerance:
+    """The policy's tolerance for results in ``dtype`` after ``steps`` compared steps.
+
+    ``rtol`` (one evaluation's budget, default ``C * eps(dtype)``) and ``atol`` (default 0)
+    override the policy for ports that accept less; see the module docstring."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"no tolerance policy for dtype {dt}; use float64 or float32")
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
-    return Tolerance(C * float(np.finfo(dt).eps) * (1 + steps), dt.name, steps,
-                     f"{C} * eps({dt.name}) * (1 + {steps} steps)")
+    base, absolute = _override("rtol", rtol), _override("atol", atol) or 0.0
+    base_rule = f"{C} * eps({dt.name})" if base is None else f"{base!r} (given)"
+    if base is None:
+        base = C * float(np.finfo(dt).eps)
+    return Tolerance(base * (1 + steps), dt.name, steps,
+                     f"{base_rule} * (1 + {steps} steps)", absolute, base_rule)
 
 
 def near_match_rtol(dtype: np.dtype | type | str, steps: int, forward_rel: float) -> float:

@@ -30,11 +30,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any
 
 import torch
 
-from handnet.atomic import atomic_write
+from handnet.atomic import atomic_write_text
 from handnet.config import Config
 from handnet.data import DATASETS
 from handnet.machine import machine_info
@@ -47,10 +47,7 @@ def _write(path: str, text: str) -> None:
     if path == "-":
         print(text)
     else:
-        def write(f: BinaryIO) -> None:
-            f.write(text.encode())
-
-        atomic_write(path, write)
+        atomic_write_text(path, text)
 
 
 def machine() -> dict[str, Any]:
