@@ -84,7 +84,9 @@ def test_assess_measures_saturation_per_layer() -> None:
 
 def test_bce_after_a_non_sigmoid_output_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ValueError, match="loss 'bce' takes probabilities"):
-        Config(loss="bce", activation="relu")
+        Config(loss="bce", activation=("sigmoid", "sigmoid", "sigmoid", "relu"))
+    # one name for every layer: the output layer is the one the loss takes (sigmoid for bce)
+    assert Config(loss="bce", activation="relu").activations[-1] == "sigmoid"
     assert cli.main(["train", "--loss", "bce", "--activation", "sigmoid,sigmoid,sigmoid,relu",
                      "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
