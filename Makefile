@@ -28,7 +28,7 @@ test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check handnet reference tests mutants examples docs/experiments tools
+	$(BIN)/ruff check handnet reference tests planted_bugs examples docs/experiments tools
 	$(BIN)/mypy
 
 reproduce: $(STAMP)
@@ -37,9 +37,9 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m handnet bench
 
-# Planted backprop bugs (mutants/catalogue.toml), each run against the suite in a temporary copy.
+# Planted backprop bugs (planted_bugs/catalogue.toml), each run against the suite in a temporary copy.
 mutants: $(STAMP)
-	$(BIN)/python mutants/run.py
+	$(BIN)/python planted_bugs/run.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

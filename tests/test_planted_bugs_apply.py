@@ -1,4 +1,4 @@
-"""Every planted bug in mutants/catalogue.toml still applies to the current tree.
+"""Every planted bug in planted_bugs/catalogue.toml still applies to the current tree.
 
 A mutant whose ``old`` text no longer occurs (or occurs twice) after the code evolves would
 silently stop testing anything; this fast test makes that a failure instead.  It also checks
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        f"_mutants_{Path(name).stem}", ROOT / "mutants" / name
+        f"_planted_bugs_{Path(name).stem}", ROOT / "planted_bugs" / name
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -71,7 +71,7 @@ def test_a_patch_that_no_longer_applies_is_an_error() -> None:
 
 
 def test_the_tests_run_first_in_mutant_runs_exist() -> None:
-    # mutants/pytest_plugin.py puts these first; a renamed test would silently slow every run
+    # planted_bugs/pytest_plugin.py puts these first; a renamed test would silently slow every run
     plugin = _load("pytest_plugin.py")
     for nodeid in plugin.FIRST:
         path, name = nodeid.split("::")
