@@ -64,9 +64,10 @@ def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
     The optimiser, the schedule, the activations and the loss are built from ``run.config``, the
     declaration, never from ``run.optimizer``/``run.schedule``/``run.loss`` or the network's
     activations (issue 16: a twin built from the object under test copies its bugs); a network
-    whose layer sizes are not the declared ones is an error.  The twin gets copies of the network's weights and of the optimiser's *state*
-    (SGD's momentum buffers, classic or torch convention; the adaptive optimisers' moments and
-    step counts) and the declared scheduler advanced to ``epoch``
+    whose layer sizes are not the declared ones is an error.  The twin gets copies of the
+    network's weights and of the optimiser's *state* (SGD's momentum buffers, classic or torch
+    convention; the adaptive optimisers' moments and step counts) and the declared scheduler
+    advanced to ``epoch``
     (:func:`reference.twin.schedule.scheduler_from_config`).  Trained from there over the
     same orders it takes the same steps as a twin that had trained alongside from epoch 0.
 
