@@ -154,5 +154,5 @@ def test_registry_names() -> None:
 
 def test_unknown_activation_names_the_problem() -> None:
     with pytest.raises(ValueError, match=exactly(
-            "unknown activation 'softsign'; choose one of sigmoid, tanh, relu, identity")):
+            "unknown activation 'softsign'; choose one of sigmoid, tanh, relu, identity, softmax")):
         get_activation("softsign")

@@ -123,6 +123,7 @@ EVERY: dict[str, tuple[object, dict[str, object]]] = {
     "shuffle": (True, {}),
     "n_train": (12, {}),
     "n_test": (6, {}),
+    "classes": (3, {"dataset": "spirals", "loss": "softmax-ce", "activation": "tanh"}),
 }
 NOT_TRAINING = {"print_interval": "how often the CLI prints progress; training never reads it"}
 

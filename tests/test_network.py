@@ -197,7 +197,7 @@ def test_construction_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match=exactly("2 layers but 3 activations; give one per layer")):
         Network.create([2, 3, 1], ["sigmoid"] * 3)
     with pytest.raises(ValueError, match=exactly(
-            "unknown activation 'swish'; choose one of sigmoid, tanh, relu, identity")):
+            "unknown activation 'swish'; choose one of sigmoid, tanh, relu, identity, softmax")):
         Network.create([2, 3, 1], "swish")
     with pytest.raises(ValueError, match=exactly("layer 0 has 3 outputs but layer 1 takes 4")):
         Network([Dense(np.zeros((2, 3)), np.zeros((1, 3))),
