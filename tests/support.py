@@ -27,6 +27,13 @@ def readme_blocks() -> dict[str, str]:
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
 
 
+def exactly(message: str) -> str:
+    """A ``pytest.raises(..., match=)`` pattern for ``message`` and nothing else: taken literally
+    and anchored at both ends, so a message with extra text, or cut short, does not match
+    (``match`` searches anywhere in ``str(exc)``)."""
+    return rf"\A{re.escape(message)}\Z"
+
+
 def examples(n: int) -> settings:
     """``n`` examples (ten times as many under the ``thorough`` profile)."""
     return settings(max_examples=n * MULTIPLIER)

@@ -126,7 +126,11 @@ def test_no_decay_on_biases_when_asked() -> None:
     (lambda: Adagrad(initial_accumulator_value=-1.0),
      "initial_accumulator_value must be >= 0, got -1.0"),
     (lambda: Cosine(0.1, 0), "t_max must be a positive integer, got 0"),
+    (lambda: Cosine(0.1, 4, -0.1), "eta_min must be >= 0, got -0.1"),
     (lambda: MultiStep(0.1, [0, 2]), "milestones must be positive integers, got [0, 2]"),
+    # gamma at the boundary: 0 is not positive (mutmut's `gamma >= 0` survived without these)
+    (lambda: MultiStep(0.1, [2], 0.0), "gamma must be positive, got 0.0"),
+    (lambda: Exponential(0.1, 0.0), "gamma must be positive, got 0.0"),
     (lambda: Linear(0.1, start_factor=0.0), "start_factor must be in (0, 1], got 0.0"),
 ])
 def test_bad_hyper_parameters_are_named(make: object, message: str) -> None:

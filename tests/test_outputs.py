@@ -180,7 +180,7 @@ def test_no_module_writes_files_by_hand() -> None:
 
     pattern = re.compile(r"\.write_text\(|\bopen\([^)]*['\"][wax]b?['\"]|os\.replace\(")
     offenders = []
-    for folder in ("handnet", "reference", "mutants"):
+    for folder in ("handnet", "reference", "planted_bugs"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "atomic.py" or path.name == "catalogue.py":
                 continue  # catalogue.py patches source files in throw-away copies

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mutants.catalogue import load
+from planted_bugs.catalogue import load
 from reference.checker.patterns import SHORT, Pattern, parse_patterns
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support import exactly
 
 from handnet.config import Config
 from handnet.schedule import StepDecay
@@ -66,15 +67,15 @@ def test_constant_when_switched_off() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((0.0, 10, 0.5), "lr must be positive"),
-        ((float("nan"), 10, 0.5), "lr must be positive"),
-        ((0.1, -1, 0.5), "lr_epoch must be >= 0"),
-        ((0.1, 10, 1.0), r"lr_gamma must be in \[0, 1\)"),
-        ((0.1, 10, -0.5), r"lr_gamma must be in \[0, 1\)"),
+        ((0.0, 10, 0.5), "lr must be positive, got 0.0"),
+        ((float("nan"), 10, 0.5), "lr must be positive, got nan"),
+        ((0.1, -1, 0.5), "lr_epoch must be >= 0, got -1"),
+        ((0.1, 10, 1.0), "lr_gamma must be in [0, 1), got 1.0"),
+        ((0.1, 10, -0.5), "lr_gamma must be in [0, 1), got -0.5"),
     ],
 )
 def test_validation(args: tuple[float, int, float], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=exactly(message)):
         StepDecay(*args)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import exactly
 
 from handnet.config import Config
 from handnet.train import Indices, Run, build, epoch_order, record, train, train_epoch
@@ -69,7 +70,8 @@ def test_shadow_measures_a_planted_deviation() -> None:
 def test_shadow_must_start_before_the_first_epoch() -> None:
     run = build(Config(dataset="xor-easy", epochs=1, hidden=(3,)))
     train(run)
-    with pytest.raises(ValueError, match="before the run's first epoch"):
+    with pytest.raises(ValueError,
+                       match=exactly("the twin must be built before the run's first epoch")):
         shadow(run)
 
 
@@ -174,11 +176,13 @@ def test_twin_from_state_one_epoch_matches_handnet_within_the_policy() -> None:
 def test_twin_from_state_refuses_a_state_of_another_epoch() -> None:
     run = _small_run()
     train(run)
-    with pytest.raises(ValueError, match="start of epoch 5, not 3"):
+    with pytest.raises(ValueError, match=exactly(
+            "the run has recorded 5 epochs, so its state is the start of epoch 5, not 3")):
         twin_from_state(run, 3)
     fresh = _small_run()
     fresh.optimizer.buffers["b0"] = np.zeros((1, 5))
-    with pytest.raises(ValueError, match="no recorded epoch"):
+    with pytest.raises(ValueError,
+                       match=exactly("the run has optimiser state but no recorded epoch")):
         twin_from_state(fresh, 0)
 
 
@@ -186,11 +190,13 @@ def test_load_buffers_refuses_a_buffer_the_twin_does_not_use() -> None:
     run = _small_run(bias_momentum=False)
     train(run)
     run.optimizer.buffers["b0"] = np.zeros((1, 5))
-    with pytest.raises(ValueError, match="b0 given, but the twin steps b0 without momentum"):
+    with pytest.raises(ValueError, match=exactly(
+            "momentum buffer b0 given, but the twin steps b0 without momentum")):
         twin_from_state(run)
     run.optimizer.buffers.pop("b0")
     run.optimizer.buffers["W0"] = np.zeros((3, 3))
-    with pytest.raises(ValueError, match="W0 has shape"):
+    with pytest.raises(ValueError, match=exactly(
+            "momentum buffer W0 has shape (3, 3), which does not fit the parameter")):
         twin_from_state(run)
 
 

@@ -87,7 +87,8 @@ class SGD:
             g = gradients[name]
             # Weight decay: ``p`` is the parameter, widened when the gradient is wider (torch
             # adds ``weight_decay * p`` in the promoted dtype, NumPy would round it to p's);
-            # the decay line stays as mutants/catalogue.toml's weight-decay-decoupled quotes it.
+            # the decay line stays as planted_bugs/catalogue.toml's weight-decay-decoupled
+            # quotes it.
             p = param if g.dtype == param.dtype else param.astype(np.result_type(g, param))
             wd = self.decay_of(name)
             if wd:

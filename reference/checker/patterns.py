@@ -1,5 +1,6 @@
 """The diagnosis patterns: one enumeration shared by the diagnosis (``diagnose``), the report's
-short labels, the tests and the planted-bug catalogue (``mutants/catalogue.toml``'s ``pattern``).
+short labels, the tests and the planted-bug catalogue (``planted_bugs/catalogue.toml``'s
+``pattern``).
 
 A :class:`Pattern` is a ``str`` (``StrEnum``), so JSON and older string comparisons read it as
 its value.

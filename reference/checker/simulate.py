@@ -8,7 +8,7 @@ backward.
 The losses' derivatives (:data:`LOSS_DERIVATIVES`, the one table) and the softmax with its
 Jacobian-vector product are written here again, on purpose, not imported from
 ``handnet.losses`` / ``handnet.softmax``: the diagnosis must stay independent of the code it
-is used to diagnose.  The planted-bug catalogue (``mutants/``) plants bugs in exactly those
+is used to diagnose.  The planted-bug catalogue (``planted_bugs/``) plants bugs in exactly those
 handnet functions and checks handnet's own network; a diagnosis built on them simulates the
 bug as the *correct* network.  Measured when they were shared: with half-MSE's ``1/N`` dropped
 in ``handnet.losses``, the "schedule gamma" variant (identical to the right schedule at

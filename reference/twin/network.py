@@ -73,8 +73,11 @@ class TwinNet(torch.nn.Module):
         return out
 
 
-def to_torch(net: Network, dtype: np.dtype | type | None = None) -> TwinNet:
-    """A twin of ``net`` with identical weights (in ``net``'s dtype unless ``dtype`` is given)."""
+def to_torch(
+    net: Network, dtype: np.dtype | type | None = None, activations: Sequence[str] | None = None
+) -> TwinNet:
+    """A twin of ``net`` with identical weights (in ``net``'s dtype unless ``dtype`` is given)
+    and ``net``'s activations, or ``activations`` where the caller declares them."""
     tdtype = torch_dtype(net.dtype if dtype is None else dtype)
     linears = []
     for layer in net.layers:
@@ -84,7 +87,7 @@ def to_torch(net: Network, dtype: np.dtype | type | None = None) -> TwinNet:
             linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
             linear.bias.copy_(torch.from_numpy(np.ascontiguousarray(b[0])))
         linears.append(linear)
-    return TwinNet(linears, net.activation_names)
+    return TwinNet(linears, net.activation_names if activations is None else activations)
 
 
 def handnet_parameters(model: TwinNet) -> dict[str, Array]:

@@ -61,11 +61,13 @@ def build_twin(run: Run) -> TwinRun:
 def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
     """The twin of ``run`` as it stands at the start of epoch ``epoch`` (mid-run allowed).
 
-    The optimiser and the schedule are built from ``run.config``, the declaration, never from
-    ``run.optimizer``/``run.schedule`` (issue 16: a twin built from the object under test copies
-    its bugs).  The twin gets copies of the network's weights and of the optimiser's *state*
-    (SGD's momentum buffers, classic or torch convention; the adaptive optimisers' moments and
-    step counts) and the declared scheduler advanced to ``epoch``
+    The optimiser, the schedule, the activations and the loss are built from ``run.config``, the
+    declaration, never from ``run.optimizer``/``run.schedule``/``run.loss`` or the network's
+    activations (issue 16: a twin built from the object under test copies its bugs); a network
+    whose layer sizes are not the declared ones is an error.  The twin gets copies of the
+    network's weights and of the optimiser's *state* (SGD's momentum buffers, classic or torch
+    convention; the adaptive optimisers' moments and step counts) and the declared scheduler
+    advanced to ``epoch``
     (:func:`reference.twin.schedule.scheduler_from_config`).  Trained from there over the
     same orders it takes the same steps as a twin that had trained alongside from epoch 0.
 
@@ -80,7 +82,13 @@ def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
                          f"epoch {done}, not {epoch}")
     if epoch == 0 and _optimizer_state(run):
         raise ValueError("the run has optimiser state but no recorded epoch")
-    model = to_torch(run.network)
+    config = run.config
+    sizes = [run.network.layers[0].parameters["W"].shape[0]] + [
+        layer.parameters["W"].shape[1] for layer in run.network.layers]
+    if sizes != config.sizes:
+        raise ValueError(f"the run's network has layer sizes {sizes}, its configuration "
+                         f"declares {config.sizes}")
+    model = to_torch(run.network, activations=config.activations)
     opt = optimizer_from_config(model, run.config)
     if hasattr(run.optimizer, "buffers"):
         load_buffers(opt, model, run.optimizer.buffers)
@@ -94,7 +102,7 @@ def twin_from_state(run: Run, epoch: int | None = None) -> TwinRun:
         model=model,
         optimizer=opt,
         scheduler=scheduler_from_config(opt, run.config, steps),
-        loss=run.loss.name,
+        loss=config.loss,
         x_train=torch.as_tensor(run.data.x_train, dtype=dtype),
         y_train=torch.as_tensor(run.data.y_train, dtype=dtype),
         batch_size=run.config.batch_size,

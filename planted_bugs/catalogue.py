@@ -1,7 +1,7 @@
 """The catalogue of planted bugs (``catalogue.toml``) and how one is applied to a tree.
 
 A mutant is a textual patch of one file: its ``old`` text must occur exactly once in the file
-and becomes ``new``.  ``apply`` works on whatever tree it is given; mutants/run.py only ever
+and becomes ``new``.  ``apply`` works on whatever tree it is given; planted_bugs/run.py only ever
 gives it a temporary copy.
 """
 

@@ -1,4 +1,4 @@
-"""pytest plugin for mutant runs (``-p mutants.pytest_plugin``): no shrinking, killers first.
+"""pytest plugin for mutant runs (``-p planted_bugs.pytest_plugin``): no shrinking, killers first.
 
 * **No shrinking.**  A mutant is killed by the first failing example; shrinking it to a minimal
   one (what makes a real failure readable) only costs time here, up to minutes per mutant.  The

@@ -1,6 +1,6 @@
 """Scoring ``handnet check`` on a mutant: does it name the planted parameter and pattern?
 
-The check tool runs on ``mutants/handnet_adapter.py`` inside the mutant's copy of the tree;
+The check tool runs on ``planted_bugs/handnet_adapter.py`` inside the mutant's copy of the tree;
 the mutant's ``adapter`` settings reach the adapter as JSON in ``HANDNET_MUTANT_ADAPTER``.
 It is *named right* when the tool's "start here" (the first wrong parameter in backprop order)
 is one of the mutant's ``parameter`` alternatives and that parameter's findings include one of
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mutants.catalogue import Mutant
+from planted_bugs.catalogue import Mutant
 from reference.checker.patterns import parse_patterns
 
 CHECK_ARGS = ["--steps", "4", "--seed", "0"]  # the batch is the adapter's (4, or the mutant's)
@@ -35,7 +35,7 @@ def scored(mutant: Mutant) -> bool:
     return mutant.parameter != "-"
 
 
-ADAPTER = "mutants/handnet_adapter.py"
+ADAPTER = "planted_bugs/handnet_adapter.py"
 
 
 def score_check(mutant: Mutant, tree: Path, run: Runner, adapter: str = ADAPTER) -> CheckOutcome:

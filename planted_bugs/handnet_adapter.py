@@ -1,6 +1,6 @@
 """handnet's own network, wrapped for ``handnet check`` the way a user would wrap theirs.
 
-``make mutants`` runs ``handnet check mutants/handnet_adapter.py`` inside each mutant's copy of
+``make mutants`` runs ``handnet check planted_bugs/handnet_adapter.py`` inside each mutant's copy of
 the tree and scores whether the tool names the planted bug.  The adapter goes through handnet's
 real training path — ``handnet.train.train_epoch`` on a one-batch data set, i.e. forward, the
 loss gradient, backward, then ``SGD.step`` at the schedule's lr — so bugs anywhere in that path

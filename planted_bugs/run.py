@@ -13,7 +13,7 @@ Before trusting any of that, two controls run in the same pool:
   that marker in the output*, and the copy's ``handnet.__file__`` must lie inside the copy.
 
 Then, where the tree has ``handnet check``, it runs the check tool with handnet's own adapter
-(``mutants/handnet_adapter.py``) on each mutant and scores whether it names the planted
+(``planted_bugs/handnet_adapter.py``) on each mutant and scores whether it names the planted
 parameter and pattern.  Exit status: 0 when everything was killed (and the controls held),
 1 when a mutant survived, 2 when a control failed.
 """
@@ -39,11 +39,13 @@ if __package__ in (None, ""):  # run as a script: make the tree importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handnet.atomic import atomic_write_text  # noqa: E402
-from mutants.catalogue import Mutant, load  # noqa: E402
-from mutants.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E402
+from planted_bugs.catalogue import Mutant, load  # noqa: E402
+from planted_bugs.naming import ADAPTER, CheckOutcome, score_check, scored  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-EXCLUDE = {".git", ".venv", "out", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+# mutants/ is mutmut's working folder (make mutation), a copy of the tree of its own.
+EXCLUDE = {".git", ".venv", "out", "mutants", ".hypothesis", ".pytest_cache", ".mypy_cache",
+           ".ruff_cache"}
 # The compiled fast path's cache (handnet._fast_kernel.CACHE_DIR): in the package's __pycache__,
 # one directory per hash of the files the compiled code is built from; the only thing kept
 # from __pycache__.
@@ -68,8 +70,8 @@ SUITE = [
 ]
 KILLERS = "tests/test_mutant_killers.py"  # properties that killed former survivors, if any
 # The apply test fails on a patched copy by design, so it never counts as a kill.
-PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutants.pytest_plugin",
-               "--ignore=tests/test_mutants_apply.py"]
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "planted_bugs.pytest_plugin",
+               "--ignore=tests/test_planted_bugs_apply.py"]
 SANITY_MARKER = "MUTANT-SANITY-MARKER"
 SANITY = Mutant(
     id="(sanity)",
@@ -238,7 +240,7 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mutants/run.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="planted_bugs/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("ids", nargs="*", help="run only these mutants (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per suite run")

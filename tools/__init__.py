@@ -1,0 +1,1 @@
+"""Developer tools that are neither the network, its twin nor the planted-bug catalogue."""
