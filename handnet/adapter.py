@@ -221,6 +221,13 @@ class Adapter:
         problem = output_problem(self.loss, out)
         if problem:
             raise AdapterError(f"{problem}; state sigmoid there (or another loss)")
+        if out == "softmax" and loss.takes == "logits" and loss.classes:
+            probabilities = "ce-sum" if loss.reduction == "sum" else "ce"
+            raise AdapterError(
+                f"loss {self.loss!r} takes logits (it applies the softmax itself), but the "
+                f"output layer is a softmax: a forward that returns softmax probabilities with "
+                f"cross-entropy is loss={probabilities!r} (the gradient at the logits is the "
+                f"same, p - y); or state identity there and keep {self.loss!r}")
         if loss.output_activation is not None and out != loss.output_activation:
             raise AdapterError(
                 f"loss {self.loss!r} takes {loss.takes}, but the output layer's activation is "

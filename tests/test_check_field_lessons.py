@@ -91,3 +91,20 @@ def test_one_layer_finding_is_not_repeated_as_every_layer(tmp_path: Path) -> Non
     patterns = _patterns(outcome, "W1")
     assert patterns.count("deriv_at_output") == 1, outcome.text
     assert "at every tanh layer" not in outcome.text, outcome.text
+
+
+def test_softmax_output_declared_with_the_logits_loss_says_which_loss_it_is() -> None:
+    # field networks 15, 16, 25: a forward returning softmax probabilities, declared softmax-ce
+    import numpy as np
+    import pytest
+
+    from handnet.adapter import Adapter, AdapterError, Layer
+
+    class Net:
+        W1, b1 = np.ones((2, 3)), np.zeros((1, 3))
+
+    for loss, meant in (("softmax-ce", "ce"), ("softmax-ce-sum", "ce-sum")):
+        ad = Adapter(network=Net(), layers=[Layer("W1", "b1", "softmax")], loss=loss,
+                     forward=lambda x: x, gradients=lambda x, y: {})
+        with pytest.raises(AdapterError, match=f"is loss='{meant}' "):
+            ad.validate()
