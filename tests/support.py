@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import reject, settings
 
 from reference.comparison import strategies as S
@@ -25,6 +26,10 @@ def readme_blocks() -> dict[str, str]:
 
 
 MULTIPLIER = 10 if os.environ.get("HYPOTHESIS_PROFILE", "dev") == "thorough" else 1
+
+# Depth that make test (60 s on 2 cores) cannot afford; make test-thorough runs it.
+THOROUGH_ONLY = pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE") != "thorough",
+                                   reason="depth: make test-thorough")
 
 
 def exactly(message: str) -> str:

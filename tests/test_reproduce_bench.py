@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import THOROUGH_ONLY
 
 import handnet.cli as cli
 from handnet import Config, build, fast
@@ -99,6 +100,7 @@ def test_reproduce_writes_table_and_results(main, tmp_path, capsys) -> None:  # 
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+@THOROUGH_ONLY  # 30 training runs twice; test_fast_grid keeps the engines' equality in make test
 def test_reproduce_plain_and_fast_agree_across_workers(main, tmp_path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("numba", reason="the fast path needs numba")
     fast_runs = _reproduce(main, tmp_path / "fast", "--workers", "2")["runs"]
