@@ -512,15 +512,57 @@ class _Twin:
         return out
 
 
+class _Regime:
+    """The stable regime (``reference.comparison.stability``) along the check's trajectory: a
+    probe twin with perturbed weights stepped beside the twin, the amplification it measures,
+    and the rtol's widening for each step compared (``widen``)."""
+
+    def __init__(self, ctx: _Context, twin: _Twin) -> None:
+        self.ctx, self.twin = ctx, twin
+        self.delta = perturbation_size(ctx.dtype)
+        self.probe = _Twin(ctx, perturb=self.delta)
+        self.widen: list[float] = []  # per step compared
+        self.amp_before = 1.0  # before step 1 both sides start from the same parameters
+        self.widened = False
+
+    def step(self, x: Array, y: Array, advance: int, step: int) -> dict[str, Array] | None:
+        """Step the twin and the probe; the twin's error scales for this step, or None (with
+        a note) when the step leaves the comparable regime."""
+        ctx, twin = self.ctx, self.twin
+        try:
+            scales = _error_scales(twin.model, x, y, ctx.ad.loss, step)
+            check_kinks(twin.model, x, ctx.rtol(step) * widening(self.amp_before), step)
+            twin.step(x, y, advance, step)
+            self.probe.step(x, y, advance, step)
+            check_range(twin.params(), ctx.dtype, step)
+            # this step starts from parameters whose differences the steps before it
+            # amplified by amp_before
+            if not comparable(ctx.rtol(step), self.amp_before):
+                raise Unstable(f"the twin amplifies perturbations {self.amp_before:.3g}-fold "
+                               f"by step {step - 1}")
+        except Unstable as exc:
+            ctx.report.unstable_at = step
+            ctx.report.notes.append(
+                f"training leaves the comparable regime at step {step} ({exc}), where two "
+                "correct implementations may part by more than the tolerance; steps from "
+                "there on are not compared (a smaller lr, or fewer --steps)")
+            return None
+        if widening(self.amp_before) > 1 and not self.widened:
+            self.widened = True
+            ctx.report.notes.append(
+                f"from step {step} training has amplified differences "
+                f"{self.amp_before:.3g}-fold (more than {MAX_AMPLIFICATION:g}): the tolerance "
+                f"is widened by that amplification / {MAX_AMPLIFICATION:g}")
+        self.widen.append(widening(self.amp_before))
+        self.amp_before = amplification(twin.params(), self.probe.params(), self.delta)
+        return scales
+
+
 def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ad = ctx.ad
     assert ad.lr is not None and ad.train_step is not None
     twin = _Twin(ctx)
-    delta = perturbation_size(ctx.dtype)
-    probe = _Twin(ctx, perturb=delta)
-    widen: list[float] = []  # per step: the rtol's widening for the measured amplification
-    widened = False
-    amp_before = 1.0
+    regime = _Regime(ctx, twin)
     names = ctx.names
     user_prev = _user_params(ad, names)
     twin_prev = twin.params()
@@ -554,32 +596,9 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             break
         user_now = _user_params(ad, names)
         advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
-        try:
-            grad_scales = _error_scales(twin.model, x, y, ad.loss, t + 1)
-            check_kinks(twin.model, x, ctx.rtol(t + 1) * widening(amp_before), t + 1)
-            twin.step(x, y, advance, t + 1)
-            probe.step(x, y, advance, t + 1)
-            check_range(twin.params(), ctx.dtype, t + 1)
-            # step t+1 starts from parameters whose differences steps 1..t amplified by
-            # amp_before (1 before step 1: both sides start from the same parameters)
-            if not comparable(ctx.rtol(t + 1), amp_before):
-                raise Unstable(f"the twin amplifies perturbations {amp_before:.3g}-fold by "
-                               f"step {t}")
-        except Unstable as exc:
-            ctx.report.unstable_at = t + 1
-            ctx.report.notes.append(
-                f"training leaves the comparable regime at step {t + 1} ({exc}), where two "
-                "correct implementations may part by more than the tolerance; steps from "
-                "there on are not compared (a smaller lr, or fewer --steps)")
+        grad_scales = regime.step(x, y, advance, t + 1)
+        if grad_scales is None:
             break
-        if widening(amp_before) > 1 and not widened:
-            widened = True
-            ctx.report.notes.append(
-                f"from step {t + 1} training has amplified differences {amp_before:.3g}-fold "
-                f"(more than {MAX_AMPLIFICATION:g}): the tolerance is widened by that "
-                f"amplification / {MAX_AMPLIFICATION:g}")
-        widen.append(widening(amp_before))
-        amp_before = amplification(twin.params(), probe.params(), delta)
         twin_now = twin.params()
         for n, v in user_now.items():
             if not np.all(np.isfinite(v)):
@@ -611,6 +630,8 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
         extras.append(step_extra)
         user_prev, twin_prev = user_now, twin_now
     ctx.report.compared_steps = len(actual)
+
+    widen = regime.widen
 
     def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
         return ctx.compare(name, value, predicted, step, extras[step - 1][name],
