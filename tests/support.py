@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import reject, settings
@@ -60,3 +61,18 @@ def run_and_compare(lock: Lockstep, problem: S.Problem, steps: int, what: str) -
         actual, expected = lock.buffers()
         assert_matches_reference(actual, expected, steps=lock.steps, scales=lock.buffer_scales,
                                  what=f"{what}, momentum buffers after step {lock.steps}")
+
+
+def check_planted(tmp_path: Path, source: str, *edits: tuple[str, str],
+                  argv: tuple[str, ...] = ("--json", "-")) -> Any:
+    """``handnet check`` (in this process, through the worker's code) on ``source`` with each
+    ``(right line, wrong line)`` edit made, written to ``tmp_path/case.py``."""
+    from reference.checker.guard import check_file
+
+    text = source
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "case.py"
+    path.write_text(text)
+    return check_file([str(path), *argv], timeout=30)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from reference.checker.guard import check_file
+from support import check_planted
 
 NET = '''
 import numpy as np
@@ -49,12 +48,7 @@ def adapter():
 
 def _check(tmp_path: Path, at: str, *edits: tuple[str, str]):  # type: ignore[no-untyped-def]
     text = NET.replace("AT ==", f"{at!r} ==").replace("folded_at=AT", f"folded_at={at!r}")
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "case.py"
-    path.write_text(text)
-    return check_file([str(path), "--json", "-"], timeout=30)
+    return check_planted(tmp_path, text, *edits)
 
 
 @pytest.mark.parametrize("at", ["end", "start"])

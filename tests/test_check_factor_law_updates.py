@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reference.checker.guard import check_file
+from support import check_planted
 
 NET = '''
 import numpy as np
@@ -40,15 +40,9 @@ def adapter():
 
 
 def _check(tmp_path: Path, *edits: tuple[str, str]):  # type: ignore[no-untyped-def]
-    text = NET
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "case.py"
-    path.write_text(text)
     # batch 8 with 4 input features: x.shape[1] for x.shape[0] is a factor 2 at that size,
     # which one batch size cannot tell from the factor 2 of a square
-    return check_file([str(path), "--batch", "8"], timeout=30)
+    return check_planted(tmp_path, NET, *edits, argv=("--batch", "8"))
 
 
 def test_the_mean_loss_network_matches(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reference.checker.guard import check_file
+from support import check_planted
 
 NET = '''
 import numpy as np
@@ -42,12 +42,7 @@ def adapter():
 def _check(tmp_path: Path, loss: str, lr: str,  # type: ignore[no-untyped-def]
            *edits: tuple[str, str]):
     text = NET.replace("loss=LOSS", f"loss={loss!r}").replace("lr=LR", f"lr={lr}")
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "case.py"
-    path.write_text(text)
-    return check_file([str(path), "--json", "-"], timeout=30)
+    return check_planted(tmp_path, text, *edits)
 
 
 def _patterns(outcome, name: str) -> list[str]:  # type: ignore[no-untyped-def]

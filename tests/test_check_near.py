@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reference.checker.guard import check_file
+from support import check_planted
 
 NET = '''
 import numpy as np
@@ -51,13 +51,7 @@ W1_TEN_PERCENT = ("self.W1 -= 0.1 * self.x.T @ d1", "self.W1 -= 0.11 * self.x.T 
 
 
 def _check(tmp_path: Path, *edits: tuple[str, str]):  # type: ignore[no-untyped-def]
-    text = NET
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "case.py"
-    path.write_text(text)
-    return check_file([str(path), "--json", "-"], timeout=30)
+    return check_planted(tmp_path, NET, *edits)
 
 
 def _data(outcome):  # type: ignore[no-untyped-def]
