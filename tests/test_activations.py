@@ -9,6 +9,7 @@ pytest runs with ``filterwarnings = error``, so any overflow/invalid warning fai
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -143,13 +144,16 @@ def test_every_activation_keeps_the_shape() -> None:
 def test_softmax_has_no_elementwise_derivative() -> None:
     act = get_activation("softmax")
     z = np.zeros((1, 3))
-    with pytest.raises(TypeError, match="vjp"):
+    message = ("softmax has no element-wise derivative: its Jacobian couples the outputs of a "
+               "row; use Activation.vjp")
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         act.derivative(z, act.forward(z))
 
 
 def test_registry_names() -> None:
     assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "identity", "softmax"}
     assert get_activation("sigmoid") is ACTIVATIONS["sigmoid"]
+    assert all(act.name == key for key, act in ACTIVATIONS.items())
 
 
 def test_unknown_activation_names_the_problem() -> None:
