@@ -67,7 +67,16 @@ from handnet.names import (
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan, lossprobe
-from reference.checker.diagnose import Finding, Problem, diagnose, diagnose_forward, fit_factor
+from reference.checker.diagnose import (
+    Finding,
+    Fits,
+    Problem,
+    Residual,
+    diagnose,
+    diagnose_forward,
+    fit_factor,
+    step_one_factor,
+)
 from reference.checker.patterns import Pattern
 from reference.checker.report import ForwardResult, ParameterResult, Report, WorstElement
 from reference.checker.simulate import OptConfig
@@ -413,12 +422,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         actual.append(step_actual)
         expected.append({n: e.astype(np.float64) for n, e in twin.items()})
 
-    def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
-        return ctx.compare(name, value, predicted, 0, extras[step - 1][name]).ok
-
-    def residual(name: str, step: int, predicted: Array, value: Array) -> float:
-        return ctx.compare(name, value, predicted, 0, extras[step - 1][name]).max_rel_error
-
+    fits, residual = _fitters(ctx, extras)
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
         first_wrong, ctx.names, fits, residual, raw_shapes=raw_shapes, element=ad.element)
@@ -431,6 +435,20 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
                 f"parameter has shape {shape}")
     return [_result(ctx, name, "gradient", worst, first_wrong.get(name),
                     findings.get(name, [])) for name in ctx.names]
+
+
+def _fitters(ctx: _Context, extras: list[dict[str, float]],
+             widen: list[float] | None = None) -> tuple[Fits, Residual]:
+    """The diagnosis's ``fits`` and ``residual`` under this check's tolerance: returned
+    gradients at zero steps (``widen`` None), updates at their step with its widening."""
+
+    def record(name: str, step: int, predicted: Array, value: Array) -> Record:
+        if widen is None:
+            return ctx.compare(name, value, predicted, 0, extras[step - 1][name])
+        return ctx.compare(name, value, predicted, step, extras[step - 1][name],
+                           widen[step - 1])
+
+    return (lambda *a: record(*a).ok), (lambda *a: record(*a).max_rel_error)
 
 
 class _Worst:
@@ -632,14 +650,7 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
     ctx.report.compared_steps = len(actual)
 
     widen = regime.widen
-
-    def fits(name: str, step: int, predicted: Array, value: Array) -> bool:
-        return ctx.compare(name, value, predicted, step, extras[step - 1][name],
-                           widen[step - 1]).ok
-
-    def residual(name: str, step: int, predicted: Array, value: Array) -> float:
-        return ctx.compare(name, value, predicted, step, extras[step - 1][name],
-                           widen[step - 1]).max_rel_error
+    fits, residual = _fitters(ctx, extras, widen)
 
     first_wrong: dict[str, int] = {}
     worst = _Worst()
@@ -678,7 +689,7 @@ def _probe_other_batch(ctx: _Context, p: Problem) -> dict[str, dict[int, float]]
     Empty when there is no factory, no second batch size, or nothing to probe."""
     fresh, (x1, _) = ctx.fresh, ctx.batches[0]
     names = [n for n, t in p.first_wrong.items() if t == 1 and n in p.actual[0]
-             and _is_factor(p, n)]
+             and step_one_factor(p, n) is not None]
     other = _other_batch(ctx, x1.shape[0])
     if fresh is None or other is None or not names:
         return {}
@@ -719,11 +730,6 @@ def _other_batch(ctx: _Context, b1: int) -> tuple[Array, Array] | None:
     ys = np.concatenate([y for _, y in ctx.batches])
     size = next((n for n in range(b1 + 1, len(xs) + 1) if n not in ctx.sizes), None)
     return None if size is None else (xs[:size], ys[:size])
-
-
-def _is_factor(p: Problem, name: str) -> bool:
-    c, _ = fit_factor(p.actual[0][name], p.expected[0][name])
-    return bool(np.isfinite(c)) and p.fits(name, 1, c * p.expected[0][name], p.actual[0][name])
 
 
 def _user_params(ad: Adapter, names: dict[str, str]) -> dict[str, Array]:

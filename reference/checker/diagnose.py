@@ -343,11 +343,21 @@ def _list(p: Problem, names: Sequence[str]) -> str:
     return ", ".join(p.names[n] for n in ordered)
 
 
-def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
-    """Fits of one parameter's error by itself: factor, sign, zero, transpose, bias mean."""
-    found = []
+def step_one_factor(p: Problem, name: str) -> tuple[float, float] | None:
+    """``(c, residual)`` when step 1's value of ``name`` is ``c`` times the expected one within
+    the tolerance (``c = 1`` included), else None."""
+    a, g = p.actual[0][name], p.expected[0][name]
     c, res = fit_factor(a, g)
-    if np.isfinite(c) and p.fits(name, 1, c * g, a):
+    return (c, res) if np.isfinite(c) and p.fits(name, 1, c * g, a) else None
+
+
+def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
+    """Fits of one parameter's error by itself (``a``, ``g``: step 1's actual and expected):
+    factor, sign, zero, transpose, bias mean."""
+    found = []
+    factor = step_one_factor(p, name)
+    if factor is not None:
+        c, res = factor
         lr = p.opt.lr if p.opt else None
         sign_c = 1.0 if c >= 0 else -1.0
         n_in = int(p.batches[0][0].shape[1])

@@ -30,7 +30,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from reference.comparison.scales import kink_margin
 from reference.twin.losses import CLAMPED_LOSSES, TORCH_BCE_CLAMP, bce_denominator
+from reference.twin.network import TwinNet
 
 Array = NDArray[np.floating]
 
@@ -39,9 +41,10 @@ WIDEST_RTOL = 1e-3
 
 
 class Unstable(Exception):
-    """The twin's own training left the stable regime: it amplifies perturbations of the
-    weights by more than :data:`MAX_AMPLIFICATION` (or its weights stop being finite), or a bce
-    step falls in the loss's denominator clamp, where one rounding of the output matters."""
+    """The twin's own training left the stable regime (the module docstring's rules): it
+    amplifies perturbations of the weights by more than :data:`MAX_AMPLIFICATION`, a weight
+    leaves the square root of the dtype's range, a relu input sits within rounding of its kink,
+    or a bce step falls in the loss's denominator clamp."""
 
 
 def perturbation_size(dtype: np.dtype) -> float:
@@ -87,14 +90,12 @@ def check_range(params: dict[str, Array], dtype: np.dtype, step: int) -> None:
                            f"{np.dtype(dtype).name}'s range) at step {step}")
 
 
-def check_kinks(model: torch.nn.Module, x: Array, rtol: float, step: int) -> None:
+def check_kinks(model: TwinNet, x: Array, rtol: float, step: int) -> None:
     """Raise :class:`Unstable` when a relu input lies within ``rtol`` of its own error scale of
     0: differences the policy accepts could put it on either side of the kink, and the two
     sides' gradients then differ by that unit's whole contribution."""
-    from reference.comparison.scales import kink_margin
-
     with np.errstate(all="ignore"):
-        margin = kink_margin(model, np.asarray(x, dtype=np.float64))  # type: ignore[arg-type]
+        margin = kink_margin(model, np.asarray(x, dtype=np.float64))
     if margin <= rtol:
         raise Unstable(f"a relu input lies within rounding of 0 at step {step} (|z| = "
                        f"{margin:.2g} of its error scale), where the two sides may take "
