@@ -15,6 +15,7 @@ from handnet.losses import get_loss
 from handnet.network import Network
 from handnet.optim import SGD, Optimizer
 from handnet.schedule import StepDecay
+from reference.comparison.momentum import MomentumErrors
 from reference.comparison.stability import (
     check_amplification,
     check_bce_clamp,
@@ -99,12 +100,11 @@ def twin_step(
 class Lockstep:
     """handnet and its twin trained side by side on the same batches, compared at any time.
 
-    Each step adds to a per-parameter error scale ``lr * k_m * S_grad`` (``S_grad`` from
-    ``reference.comparison.scales.update_scales``; ``k_m = (1 + m) * sum_{i<=j} m**i`` bounds how
-    much of a gradient's error the momentum buffer carries into later updates, Nesterov included),
-    so that ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.
-    The momentum buffers get theirs the way they are built: ``m * scale + S_grad`` a step (torch's
-    buffer), ``m * scale + lr * S_grad`` (classic, lr inside).
+    Each step adds to a per-parameter error scale its update's error scale (``S_grad`` from
+    ``reference.comparison.scales.update_scales`` carried through the momentum buffer by
+    ``reference.comparison.momentum.MomentumErrors``, the model ``handnet check`` uses too), so
+    that ``compare`` can apply the tolerance policy with ``steps`` = the number of steps taken.
+    The momentum buffers' error scales are that model's ``C`` (in handnet's convention).
 
     A second twin, its weights perturbed by :func:`perturbation_size`, measures how much the
     training dynamics amplify differences.  The twins step first; a step outside the stable
@@ -142,10 +142,8 @@ class Lockstep:
         self.epoch = 0
         self.steps = 0
         self.amplification = 1.0
-        self._carry = 0.0
+        self.errors = MomentumErrors(opt.momentum, opt.style, opt.nesterov, opt.uses_momentum)
         self.scales: dict[str, float] = {name: 0.0 for name in net.parameters}
-        self.buffer_scales: dict[str, float] = {
-            name: 0.0 for name in net.parameters if opt.uses_momentum(name)}
 
     def start_epoch(self) -> None:
         """handnet's schedule sets its lr for this epoch (``StepDecay.lr_at``, as in train)."""
@@ -165,16 +163,9 @@ class Lockstep:
     def step(self, x: Array, y: Array) -> None:
         from reference.comparison.scales import update_scales
 
-        m = self.opt.momentum if self.opt.momentum > 0 else 0.0
-        self._carry = m * self._carry + 1.0
         with np.errstate(all="ignore"):
             for name, s in update_scales(self.model, x, y, self.loss).items():
-                k = (1.0 + m) * self._carry if self.opt.uses_momentum(name) else 1.0
-                self.scales[name] += self.opt.lr * k * float(np.max(s))
-                if name in self.buffer_scales:
-                    into = self.opt.lr if self.opt.style == "classic" else 1.0
-                    self.buffer_scales[name] = (m * self.buffer_scales[name]
-                                                + into * float(np.max(s)))
+                self.scales[name] += self.errors.step(name, self.opt.lr, float(np.max(s)))
         with torch.no_grad():
             check_bce_clamp(self.model(_tensor(self.model, x)), self.loss, self.steps + 1)
         check_kinks(self.model, x, tolerance(self.net.dtype, self.steps + 1).rtol,
@@ -185,6 +176,11 @@ class Lockstep:
         self.amplification = check_amplification(after, probe, self.delta, self.steps + 1)
         handnet_step(self.net, self.opt, x, y, self.loss)
         self.steps += 1
+
+    @property
+    def buffer_scales(self) -> dict[str, float]:
+        """The momentum buffers' error scales (``MomentumErrors``' ``C``, handnet's convention)."""
+        return self.errors.buffers
 
     def parameters(self) -> tuple[dict[str, Array], dict[str, Array]]:
         """``(handnet's, twin's)`` current parameters in handnet's layout."""
