@@ -30,11 +30,12 @@ declared momentum or schedule whose effect the run could not see).
 The tolerance is the comparison module's (``reference.comparison.compare``) under the project's
 policy (``reference.comparison.tolerance``): ``max|a - e| <= rtol(dtype, steps) * (max|e| + s)``
 with ``s`` the twin's first-order error scale of that quantity (``reference.comparison.scales``).
-Over several steps the gradient scales accumulate through the momentum buffer as in
-``reference.comparison.harness.Lockstep``: the update at step ``t`` carries ``sum_i m**(t-i) * lr_i
-* S_i`` (times ``1 + m`` with Nesterov).  An update read back from the weights (``before - after``)
-is only known to within the rounding of the new weights, ``UPDATE_ROUNDING * eps * max|W|``, added
-to ``rtol * s``.
+Over several steps the gradient scales accumulate through the momentum buffer by the suite's
+one model, ``reference.comparison.momentum.MomentumErrors`` (also ``Lockstep``'s): without
+Nesterov the update at step ``t`` carries ``sum_i m**(t-i) * lr_i * S_i`` (classic convention;
+``lr_t * sum_i m**(t-i) * S_i`` in torch's).  An update read back from the weights (``before -
+after``) is only known to within the rounding of the new weights, ``UPDATE_ROUNDING * eps *
+max|W|``, added to ``rtol * s``.
 
 Trajectories are compared only while training is in the stable regime, by the suite's one rule
 (``reference.comparison.stability``): a twin with perturbed weights stepped alongside must not
@@ -84,6 +85,7 @@ from reference.checker.simulate_adaptive import AdaptiveConfig
 from reference.checker.usercode import call, call_with_copies, owned
 from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import Record, compare_arrays
+from reference.comparison.momentum import MomentumErrors
 from reference.comparison.scales import forward_scale, update_scales
 from reference.comparison.stability import (
     MAX_AMPLIFICATION,
@@ -576,110 +578,145 @@ class _Regime:
         return scales
 
 
-def _check_updates(ctx: _Context) -> list[ParameterResult]:
-    ad = ctx.ad
-    assert ad.lr is not None and ad.train_step is not None
-    twin = _Twin(ctx)
-    regime = _Regime(ctx, twin)
-    names = ctx.names
-    user_prev = _user_params(ad, names)
-    twin_prev = twin.params()
-    shapes0 = {p: (v.shape, v.dtype) for p, v in ad.raw_parameters().items()}
-    lrs: list[float] = []
-    actual: list[dict[str, Array]] = []
-    expected: list[dict[str, Array]] = []
-    extras: list[dict[str, float]] = []  # per step, per parameter: the error scale s
-    carried = {n: 0.0 for n in names}  # the momentum buffer's share of gradient error
-    cfg = _opt_config(ad, twin)
-    adaptive = AdaptiveScales(ad.optimizer, twin.opt.param_groups[0]) \
-        if isinstance(cfg, AdaptiveConfig) else None
-    decays = twin.decays()
-    broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
-    epochs = ctx.plan.epochs
-    for t, (x, y) in enumerate(ctx.batches):
+class _UpdateErrors:
+    """The error scale ``s`` of each compared update, in gradient units: the twin's gradient
+    error scales carried through the declared optimiser (``MomentumErrors`` for SGD,
+    ``AdaptiveScales`` for the adaptive ones: the suite's models), plus the rounding of an
+    update read back from the weights (``UPDATE_ROUNDING * eps * max|W|``, over the rtol)."""
+
+    def __init__(self, ctx: _Context, twin: _Twin, cfg: OptConfig | AdaptiveConfig) -> None:
+        self.ctx, self.twin = ctx, twin
+        self.adaptive = AdaptiveScales(ctx.ad.optimizer, twin.opt.param_groups[0]) \
+            if isinstance(cfg, AdaptiveConfig) else None
+        self.momentum = None if isinstance(cfg, AdaptiveConfig) else MomentumErrors(
+            cfg.momentum, cfg.style, cfg.nesterov, cfg.uses_momentum)
+        self.decays = twin.decays()
+
+    def step(self, t: int, lr: float, grad_scales: dict[str, Array], twin_prev: dict[str, Array],
+             weights: dict[str, tuple[Array, ...]]) -> dict[str, float]:
+        """Step ``t`` (0-based) with lr ``lr``; ``weights``: per name the arrays whose largest
+        entry bounds the read-back rounding (before, the user's after, the twin's after)."""
+        if self.adaptive is not None:
+            scales = self.adaptive.step_all(
+                handnet_gradients(self.twin.model), grad_scales, twin_prev,
+                twin_state(self.twin.opt, self.twin.model), self.decays, lr)
+            update = {n: float(np.max(scales[n])) for n in weights}
+        else:
+            assert self.momentum is not None
+            update = {n: self.momentum.step(n, lr, float(np.max(grad_scales[n])))
+                      for n in weights}
+        rtol, eps = self.ctx.rtol(t + 1), self.ctx.eps
+        return {n: (update[n] + UPDATE_ROUNDING * eps * max(
+                    float(np.max(np.abs(a))) for a in arrays) / rtol) / lr
+                for n, arrays in weights.items()}
+
+
+class _Trajectory:
+    """The user's ``train_step`` and the twin's step side by side, batch by batch, while both
+    can be compared: per compared step the lr, both updates in units of the lr, and the
+    updates' error scales; ``broken`` names what went wrong beyond comparing."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.twin = _Twin(ctx)
+        self.regime = _Regime(ctx, self.twin)
+        self.cfg = _opt_config(ctx.ad, self.twin)
+        self.errors = _UpdateErrors(ctx, self.twin, self.cfg)
+        self.user_prev = _user_params(ctx.ad, ctx.names)
+        self.twin_prev = self.twin.params()
+        self.shapes0 = {p: (v.shape, v.dtype) for p, v in ctx.ad.raw_parameters().items()}
+        self.lrs: list[float] = []
+        self.actual: list[dict[str, Array]] = []
+        self.expected: list[dict[str, Array]] = []
+        self.extras: list[dict[str, float]] = []  # per step, per parameter: the error scale s
+        self.broken: dict[str, str] = {}  # canonical name -> what went wrong beyond comparing
+
+    def run(self) -> None:
+        for t, (x, y) in enumerate(self.ctx.batches):
+            if not self._step(t, x, y):
+                break
+        self.ctx.report.compared_steps = len(self.actual)
+
+    def _step(self, t: int, x: Array, y: Array) -> bool:
+        """Step ``t`` (0-based) on both sides; whether the trajectory goes on."""
+        ctx, ad, epochs = self.ctx, self.ctx.ad, self.ctx.plan.epochs
+        assert ad.train_step is not None
         if ad.start_epoch is not None:
             call(f"start_epoch({epochs[t]})", ad.start_epoch, epochs[t])
-        lr = current_lr(twin.opt)
+        lr = current_lr(self.twin.opt)
         if lr == 0:
             ctx.report.notes.append(
                 f"the declared schedule's lr is 0 at step {t + 1} (epoch {epochs[t]}): updates "
                 "are compared in units of the lr, so the trajectory stops there (fewer --steps, "
                 "or a schedule that does not reach 0 within them)")
-            break
+            return False
         out_before = ctx.forward(x, f"forward(x) (before step {t + 1})") if t == 0 else None
         call_with_copies(f"train_step(x, y) (step {t + 1})", ad.train_step, ["x", "y"],
                          [ad.to_user(x), ad.targets_to_user(y)], ctx.faults)
-        broken.update(_shape_changes(ad, names, shapes0, t))
-        if broken:
-            break
-        user_now = _user_params(ad, names)
+        self.broken.update(_shape_changes(ad, ctx.names, self.shapes0, t))
+        if self.broken:
+            return False
+        user_now = _user_params(ad, ctx.names)
         advance = (epochs[t + 1] - epochs[t]) if t + 1 < len(epochs) else 1
-        grad_scales = regime.step(x, y, advance, t + 1)
+        grad_scales = self.regime.step(x, y, advance, t + 1)
         if grad_scales is None:
-            break
-        twin_now = twin.params()
+            return False
+        twin_now = self.twin.params()
         for n, v in user_now.items():
             if not np.all(np.isfinite(v)):
-                broken[n] = f"not finite after step {t + 1} while the twin's stays finite"
-        if broken:
-            break
-        if t == 0 and out_before is not None:
+                self.broken[n] = f"not finite after step {t + 1} while the twin's stays finite"
+        if self.broken:
+            return False
+        user_prev, twin_prev = self.user_prev, self.twin_prev
+        if out_before is not None:
             _unchanged_parameters(ctx, x, out_before, user_prev, user_now, twin_prev, twin_now)
-        lrs.append(lr)
-        actual.append({n: (user_prev[n].astype(np.float64) - user_now[n].astype(np.float64))
-                       / lr for n in names})
-        expected.append({n: (twin_prev[n].astype(np.float64) - twin_now[n].astype(np.float64))
-                         / lr for n in names})
-        rtol = ctx.rtol(t + 1)
-        step_extra = {}
-        if adaptive is not None:
-            scales = adaptive.step_all(handnet_gradients(twin.model), grad_scales, twin_prev,
-                                       twin_state(twin.opt, twin.model), decays, lr)
-        for n in names:
-            rounding = UPDATE_ROUNDING * ctx.eps * max(
-                float(np.max(np.abs(a))) for a in (user_prev[n], user_now[n], twin_now[n]))
-            if adaptive is not None:
-                step_extra[n] = (float(np.max(scales[n])) + rounding / rtol) / lr
-                continue
-            assert isinstance(cfg, OptConfig)
-            m = cfg.momentum if cfg.uses_momentum(n) else 0.0
-            carried[n] = m * carried[n] + lr * float(np.max(grad_scales[n]))
-            step_extra[n] = (cfg.first_step_scale(n) * carried[n] + rounding / rtol) / lr
-        extras.append(step_extra)
-        user_prev, twin_prev = user_now, twin_now
-    ctx.report.compared_steps = len(actual)
+        self.lrs.append(lr)
+        self.actual.append({n: (user_prev[n].astype(np.float64)
+                                - user_now[n].astype(np.float64)) / lr for n in ctx.names})
+        self.expected.append({n: (twin_prev[n].astype(np.float64)
+                                  - twin_now[n].astype(np.float64)) / lr for n in ctx.names})
+        self.extras.append(self.errors.step(
+            t, lr, grad_scales, twin_prev,
+            {n: (user_prev[n], user_now[n], twin_now[n]) for n in ctx.names}))
+        self.user_prev, self.twin_prev = user_now, twin_now
+        return True
 
-    widen = regime.widen
+
+def _check_updates(ctx: _Context) -> list[ParameterResult]:
+    ad = ctx.ad
+    assert ad.lr is not None and ad.train_step is not None
+    tr = _Trajectory(ctx)
+    tr.run()
+    actual, expected, extras, widen = tr.actual, tr.expected, tr.extras, tr.regime.widen
     fits, residual = _fitters(ctx, extras, widen)
-
     first_wrong: dict[str, int] = {}
     worst = _Worst()
-    for name in names:
+    for name in ctx.names:
         for t in range(len(actual)):
             rec = ctx.compare(name, actual[t][name], expected[t][name], t + 1, extras[t][name],
                               widen[t])
             worst.add(name, t + 1, rec, actual[t][name], expected[t][name])
             if name not in first_wrong and not rec.ok:
                 first_wrong[name] = t + 1
-        if name in broken and name not in first_wrong:
+        if name in tr.broken and name not in first_wrong:
             first_wrong[name] = len(actual) + 1
     findings: dict[str, list[Finding]] = {}
     if actual:
-        batches = ctx.batches64()[:len(actual)]
+        steps = len(actual)
         problem = Problem(
-            ctx.params64(), ad.activations, ad.loss, batches, "update", expected, actual,
-            {n: t for n, t in first_wrong.items() if t <= len(actual)}, names, fits, residual,
-            opt=cfg, lr_at=lambda t: lrs[t], lr_epoch=ad.lr_epoch, lr_gamma=ad.lr_gamma,
-            element=ad.element, epochs=epochs[:len(actual)])
+            ctx.params64(), ad.activations, ad.loss, ctx.batches64()[:steps], "update", expected,
+            actual, {n: t for n, t in first_wrong.items() if t <= steps}, ctx.names, fits,
+            residual, opt=tr.cfg, lr_at=lambda t: tr.lrs[t], lr_epoch=ad.lr_epoch,
+            lr_gamma=ad.lr_gamma, element=ad.element, epochs=ctx.plan.epochs[:steps])
         problem.probed = _probe_other_batch(ctx, problem)
         findings = diagnose(problem, ctx.forward_matches)
         if not first_wrong:
             ctx.report.untested += checkplan.unobservable(problem, ad)
-            _check_forward_after(ctx, ctx.batches[len(actual) - 1][0])
+            _check_forward_after(ctx, ctx.batches[steps - 1][0])
     return [_result(ctx, name, "update", worst, first_wrong.get(name),
                     findings.get(name, []),
-                    [(Pattern.BROKEN, broken[name], "")] if name in broken else None)
-            for name in names]
+                    [(Pattern.BROKEN, tr.broken[name], "")] if name in tr.broken else None)
+            for name in ctx.names]
 
 
 def _probe_other_batch(ctx: _Context, p: Problem) -> dict[str, dict[int, float]]:
