@@ -32,6 +32,7 @@ from reference.comparison.stability import (
     perturbation_size,
 )
 from reference.comparison.tolerance import tolerance
+from reference.comparison.trajectory import TrajectoryErrors
 from reference.twin.losses import TORCH_BCE_CLAMP
 from reference.twin.network import handnet_parameters
 from reference.twin.train import TwinRun, build_twin, run_epoch
@@ -62,6 +63,7 @@ def check_training(
     orders = [epoch_order(probe_run) for _ in range(config.epochs)]
     data = probe_run.data
     twin, probe = build_twin(build(config)), build_twin(build(config))
+    errors = twin.observer = TrajectoryErrors(twin.model, twin.optimizer, twin.loss)
     delta = perturbation_size(np.dtype(np.float64))
     perturb_(probe.model, delta)
     snapshots = []
@@ -74,7 +76,8 @@ def check_training(
             reject()  # chaotic training: outside the tolerance policy's assumptions
         if twin.min_bce_denominator < TORCH_BCE_CLAMP:
             reject()  # bce's clamp was active (see reference.twin.losses.bce_denominator)
-        snapshots.append(snapshot(twin, data.x_train, data.x_test))
+        snapshots.append({**snapshot(twin, data.x_train, data.x_test),
+                          "errors": dict(errors.scales)})
 
     run = build(config)
     n = len(run.data.x_train)
@@ -85,7 +88,8 @@ def check_training(
         snap, steps = snapshots[epoch], (epoch + 1) * steps_per_epoch
         tol = tolerance(np.float64, steps)
         assert_matches_reference({k: v.copy() for k, v in run.network.parameters.items()},
-                                 snap["params"], steps=steps, what=f"weights after epoch {epoch}")
+                                 snap["params"], steps=steps, scales=snap["errors"],
+                                 what=f"weights after epoch {epoch}")
         y, out, s_out = run.data.y_train, snap["out"]["train"], snap["scale"]["train"]
         # history loss: the mean per-sample loss over the training set
         if config.loss == "half-sse":
@@ -181,4 +185,17 @@ def test_adaptive_training_with_schedules_equals_the_torch_loop(
                      schedule=schedule, schedule_per=per,
                      lr_gamma=config.lr_gamma if schedule == "step" else None,
                      **hyper, **fields)
+    check_training(config)
+
+
+def test_a_bias_that_ends_near_zero_is_judged_at_its_trajectorys_scale() -> None:
+    """Found by the dev profile: 108 per-sample updates of lr 0.5 bring ``b1`` to about 1e-5, so
+    the rounding of the updates it summed (about 1e-16 each) is far more than ``rtol`` of its
+    final size.  Judged without the trajectory's error scale
+    (``reference.comparison.trajectory``) this correct run was a mismatch."""
+    config = Config(dataset="linear", optimizer="momentum", momentum_style="classic",
+                    momentum=0.5, bias_momentum=False, lr=0.5, schedule="step", lr_epoch=2,
+                    epochs=3, batch_size=1, hidden=(4, 8),
+                    activation=("relu", "tanh", "identity"), loss="softmax-ce", init="normal",
+                    seed=69, shuffle=False, n_train=36, n_test=4, classes=2)
     check_training(config)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -30,6 +31,14 @@ from reference.twin.optim import load_buffers, optimizer_from_config
 from reference.twin.schedule import current_lr, scheduler_from_config
 
 Array = NDArray[np.floating]
+
+
+class StepObserver(Protocol):
+    """Watches the twin's loop (``reference.comparison.trajectory.TrajectoryErrors``)."""
+
+    def before_step(self, x: torch.Tensor, y: torch.Tensor) -> None: ...
+
+    def after_step(self, lr: float) -> None: ...
 
 
 @dataclass
@@ -49,6 +58,7 @@ class TwinRun:
     # bce only: the smallest p * (1 - p) any step's loss saw
     # (reference.twin.losses.bce_denominator).
     min_bce_denominator: float = float("inf")
+    observer: StepObserver | None = None  # told of every step (before it, and after with its lr)
 
 
 def build_twin(run: Run) -> TwinRun:
@@ -122,6 +132,8 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
     batch = twin.batch_size or len(idx_all)
     for start in range(0, len(idx_all), batch):
         idx = idx_all[start : start + batch]
+        if twin.observer is not None:
+            twin.observer.before_step(twin.x_train[idx], twin.y_train[idx])
         twin.optimizer.zero_grad()
         y_hat = twin.model(twin.x_train[idx])
         if twin.loss in CLAMPED_LOSSES:
@@ -129,6 +141,8 @@ def train_epoch(twin: TwinRun, order: Indices) -> None:
         loss_fn(y_hat, twin.y_train[idx]).backward()
         twin.last_lr = current_lr(twin.optimizer)
         twin.optimizer.step()
+        if twin.observer is not None:
+            twin.observer.after_step(twin.last_lr)
         if twin.per_update:
             twin.scheduler.step()  # after the update, as torch documents
 
