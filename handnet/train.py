@@ -120,8 +120,9 @@ def build(config: Config, data: Dataset | None = None) -> Run:
 
 
 def updates_per_epoch(run: Run) -> int:
+    """Batches per epoch (``build`` draws at least one training sample: ``n_train`` >= 1)."""
     n = len(run.data.x_train)
-    return math.ceil(n / (run.config.batch_size or n)) if n else 0
+    return math.ceil(n / (run.config.batch_size or n))
 
 
 def epoch_order(run: Run) -> Indices:
