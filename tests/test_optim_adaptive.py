@@ -132,11 +132,24 @@ def test_no_decay_on_biases_when_asked() -> None:
     (lambda: MultiStep(0.1, [2], 0.0), "gamma must be positive, got 0.0"),
     (lambda: Exponential(0.1, 0.0), "gamma must be positive, got 0.0"),
     (lambda: Linear(0.1, start_factor=0.0), "start_factor must be in (0, 1], got 0.0"),
+    # LinearLR's other bounds (mutmut: `<= 2` and `ValueError(None)` survived without these)
+    (lambda: Linear(0.1, start_factor=1.5), "start_factor must be in (0, 1], got 1.5"),
+    (lambda: Linear(0.1, end_factor=1.5), "end_factor must be in [0, 1], got 1.5"),
+    (lambda: Linear(0.1, end_factor=-0.5), "end_factor must be in [0, 1], got -0.5"),
+    (lambda: Linear(0.1, total_iters=0), "total_iters must be a positive integer, got 0"),
+    (lambda: Linear(0.1, total_iters=2.5), "total_iters must be a positive integer, got 2.5"),
 ])
 def test_bad_hyper_parameters_are_named(make: object, message: str) -> None:
     with pytest.raises(ValueError) as info:
         make()  # type: ignore[operator]
     assert str(info.value) == message
+
+
+def test_linear_accepts_its_closed_bounds() -> None:
+    """start_factor = 1 and end_factor = 0 are torch's LinearLR's own bounds, and allowed: a
+    constant lr, and a ramp down to 0 (lr 1 over 2 steps: 1, 0.5, 0)."""
+    assert [Linear(1.0, 1.0, 1.0, 2).lr_at(t) for t in range(3)] == [1.0, 1.0, 1.0]
+    assert [Linear(1.0, 1.0, 0.0, 2).lr_at(t) for t in range(3)] == [1.0, 0.5, 0.0]
 
 
 def test_cosine_by_hand() -> None:

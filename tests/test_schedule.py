@@ -14,7 +14,7 @@ import pytest
 from support import exactly
 
 from handnet.config import Config
-from handnet.schedule import StepDecay
+from handnet.schedule import Exponential, StepDecay
 from handnet.train import build, train
 
 SEED = StepDecay(1e-2, lr_epoch=1500, lr_gamma=0.5)
@@ -107,3 +107,17 @@ def test_training_updates_with_the_scheduled_lr() -> None:
         np.testing.assert_allclose(v, snapshots[1][k] - 0.25 * grads[k], rtol=1e-13, atol=1e-15)
         # and not the epoch-1 lr: the step really is half as long
         assert not np.allclose(v, snapshots[1][k] - 0.5 * grads[k], rtol=1e-9, atol=1e-12)
+
+
+def test_recursive_schedules_can_be_asked_out_of_order() -> None:
+    """``lr_at`` remembers where its recursion stands; asking for an earlier step restarts it from
+    ``lr_0`` (a resumed run, or the twin replaying, asks backwards). ExponentialLR(0.5) on lr 1
+    is exact: 1, 0.5, 0.25, 0.125."""
+    s = Exponential(1.0, 0.5)
+    assert [s.lr_at(t) for t in (3, 1, 0, 2, 2, 1)] == [0.125, 0.5, 1.0, 0.25, 0.25, 0.5]
+
+
+def test_a_negative_step_is_refused_by_name() -> None:
+    with pytest.raises(ValueError) as info:
+        Exponential(1.0, 0.5).lr_at(-1)
+    assert str(info.value) == "t must be >= 0, got -1"
