@@ -174,54 +174,83 @@ def _bce_per_sample(p: Array, y: Array) -> Array:
     return np.mean(_bce_elements(p, y), axis=1)
 
 
-# --- losses built from an element-wise (or row-wise) term and its derivative -------------------
+def _bce_sum(p: Array, y: Array) -> float:
+    return float(np.sum(_bce_elements(p, y)))
 
-ElementFn = Callable[[Array, Array], Array]
+
+def _bce_sum_per_sample(p: Array, y: Array) -> Array:
+    return np.sum(_bce_elements(p, y), axis=1)
 
 
-def _elementwise(name: str, elements: ElementFn, core: ElementFn, reduction: str, takes: str,
-                 torch: str) -> Loss:
-    """A loss ``sum`` or ``mean`` (over every element) of ``elements(y_hat, y)`` whose derivative
-    before the reduction is ``core(y_hat, y)``."""
-    if reduction == "sum":
-        return Loss(name, lambda p, y: float(np.sum(elements(p, y))), core,
-                    lambda p, y: np.sum(elements(p, y), axis=1), "sum", takes, False, torch)
-    return Loss(name, lambda p, y: float(np.mean(elements(p, y))),
-                lambda p, y: core(p, y) / y.size,
-                lambda p, y: np.mean(elements(p, y), axis=1), "mean", takes, False, torch)
+# --- binary cross-entropy on logits ------------------------------------------------------------
 
+def _bce_logits(z: Array, y: Array) -> float:
+    return float(np.mean(bce_logits_elements(z, y)))
+
+
+def _bce_logits_gradient(z: Array, y: Array) -> Array:
+    return bce_logits_core(z, y) / y.size
+
+
+def _bce_logits_per_sample(z: Array, y: Array) -> Array:
+    return np.mean(bce_logits_elements(z, y), axis=1)
+
+
+def _bce_logits_sum(z: Array, y: Array) -> float:
+    return float(np.sum(bce_logits_elements(z, y)))
+
+
+def _bce_logits_sum_per_sample(z: Array, y: Array) -> Array:
+    return np.sum(bce_logits_elements(z, y), axis=1)
+
+
+# --- class losses: softmax cross-entropy on logits, cross-entropy on distributions -------------
+# (Written out loss by loss rather than built by a factory at import: a mutation tester switches
+# mutants on per call, and code that runs only at import would be out of its reach.)
 
 def _rows(p: Array, y: Array) -> Array:
     """Class targets as rows of ``p``'s width and dtype (index targets become one-hot)."""
     return class_targets(y, p.shape[1], p.dtype)
 
 
-def _class_rows(rows: ElementFn) -> ElementFn:
-    """Each sample's loss from a row-wise term, index targets accepted."""
-    return lambda p, y: rows(p, _rows(p, y))
+def _softmax_ce_per_sample(z: Array, y: Array) -> Array:
+    return softmax_ce_rows(z, _rows(z, y))
 
 
 def _softmax_ce(z: Array, y: Array) -> float:
-    return float(np.sum(softmax_ce_rows(z, _rows(z, y))) / len(z))
+    return float(np.sum(_softmax_ce_per_sample(z, y)) / len(z))
 
 
 def _softmax_ce_gradient(z: Array, y: Array) -> Array:
     return softmax_ce_core(z, _rows(z, y)) / len(z)
 
 
+def _softmax_ce_sum(z: Array, y: Array) -> float:
+    return float(np.sum(_softmax_ce_per_sample(z, y)))
+
+
+def _softmax_ce_sum_gradient(z: Array, y: Array) -> Array:
+    return softmax_ce_core(z, _rows(z, y))
+
+
+def _ce_per_sample(p: Array, y: Array) -> Array:
+    return ce_rows(p, _rows(p, y))
+
+
 def _ce(p: Array, y: Array) -> float:
-    return float(np.sum(ce_rows(p, _rows(p, y))) / len(p))
+    return float(np.sum(_ce_per_sample(p, y)) / len(p))
 
 
 def _ce_gradient(p: Array, y: Array) -> Array:
     return ce_core(p, _rows(p, y)) / len(p)
 
 
-def _class_sum(name: str, rows: ElementFn, core: ElementFn, takes: str, torch: str) -> Loss:
-    """A class loss summed over the batch: ``sum(rows(y_hat, y))``, gradient ``core``."""
-    per_sample = _class_rows(rows)
-    return Loss(name, lambda p, y: float(np.sum(per_sample(p, y))),
-                lambda p, y: core(p, _rows(p, y)), per_sample, "sum", takes, True, torch)
+def _ce_sum(p: Array, y: Array) -> float:
+    return float(np.sum(_ce_per_sample(p, y)))
+
+
+def _ce_sum_gradient(p: Array, y: Array) -> Array:
+    return ce_core(p, _rows(p, y))
 
 
 LOSSES: dict[str, Loss] = {
@@ -234,20 +263,22 @@ LOSSES: dict[str, Loss] = {
                      torch="0.5 * mse_loss"),
     "bce": Loss("bce", _bce, _bce_gradient, _bce_per_sample, "mean", "probabilities",
                 torch="binary_cross_entropy"),
-    "bce-sum": _elementwise("bce-sum", _bce_elements, _bce_core, "sum", "probabilities",
-                            "binary_cross_entropy(reduction='sum')"),
-    "bce-logits": _elementwise("bce-logits", bce_logits_elements, bce_logits_core, "mean",
-                               "logits", "binary_cross_entropy_with_logits"),
-    "bce-logits-sum": _elementwise("bce-logits-sum", bce_logits_elements, bce_logits_core, "sum",
-                                   "logits", "binary_cross_entropy_with_logits(reduction='sum')"),
-    "softmax-ce": Loss("softmax-ce", _softmax_ce, _softmax_ce_gradient,
-                       _class_rows(softmax_ce_rows), "mean", "logits", True, "cross_entropy"),
-    "softmax-ce-sum": _class_sum("softmax-ce-sum", softmax_ce_rows, softmax_ce_core, "logits",
-                                 "cross_entropy(reduction='sum')"),
-    "ce": Loss("ce", _ce, _ce_gradient, _class_rows(ce_rows), "mean", "distributions", True,
+    "bce-sum": Loss("bce-sum", _bce_sum, _bce_core, _bce_sum_per_sample, "sum", "probabilities",
+                    torch="binary_cross_entropy(reduction='sum')"),
+    "bce-logits": Loss("bce-logits", _bce_logits, _bce_logits_gradient, _bce_logits_per_sample,
+                       "mean", "logits", torch="binary_cross_entropy_with_logits"),
+    "bce-logits-sum": Loss("bce-logits-sum", _bce_logits_sum, bce_logits_core,
+                           _bce_logits_sum_per_sample, "sum", "logits",
+                           torch="binary_cross_entropy_with_logits(reduction='sum')"),
+    "softmax-ce": Loss("softmax-ce", _softmax_ce, _softmax_ce_gradient, _softmax_ce_per_sample,
+                       "mean", "logits", True, "cross_entropy"),
+    "softmax-ce-sum": Loss("softmax-ce-sum", _softmax_ce_sum, _softmax_ce_sum_gradient,
+                           _softmax_ce_per_sample, "sum", "logits", True,
+                           "cross_entropy(reduction='sum')"),
+    "ce": Loss("ce", _ce, _ce_gradient, _ce_per_sample, "mean", "distributions", True,
                "nll_loss(log(p))"),
-    "ce-sum": _class_sum("ce-sum", ce_rows, ce_core, "distributions",
-                         "nll_loss(log(p), reduction='sum')"),
+    "ce-sum": Loss("ce-sum", _ce_sum, _ce_sum_gradient, _ce_per_sample, "sum", "distributions",
+                   True, "nll_loss(log(p), reduction='sum')"),
 }
 
 # Which losses need a class per output (one-hot or index targets).
