@@ -14,6 +14,7 @@ from hypothesis import given, reject
 from hypothesis import strategies as st
 from support import examples
 
+from handnet.optim.adam import lerp
 from reference.comparison import strategies as S
 from reference.comparison.adaptive_harness import AdaptiveLockstep, flatten
 from reference.comparison.adaptive_scales import AdaptiveScales
@@ -145,10 +146,11 @@ def test_mixed_precision_like_torch(
                                  tol=tolerance(F32, step), what=f"state, step {step}")
 
 
-@pytest.mark.parametrize("spec", [S.AdaptiveSpec("adam", 0.01), S.AdaptiveSpec("adamw", 0.01),
-                                  S.AdaptiveSpec("rmsprop", 0.01, hyper=(("centered", True),))],
-                         ids=["adam", "adamw", "rmsprop-centered"])
-def test_mixed_dtypes_refused_where_torch_refuses(spec: S.AdaptiveSpec) -> None:
+@pytest.mark.parametrize(("spec", "kind"), [
+    (S.AdaptiveSpec("adam", 0.01), "Adam"), (S.AdaptiveSpec("adamw", 0.01), "AdamW"),
+    (S.AdaptiveSpec("rmsprop", 0.01, hyper=(("centered", True),)), "RMSprop (centered)")],
+    ids=["adam", "adamw", "rmsprop-centered"])
+def test_mixed_dtypes_refused_where_torch_refuses(spec: S.AdaptiveSpec, kind: str) -> None:
     """torch's Adam, AdamW and centered RMSprop raise on a float64 gradient for a float32
     parameter (their lerp_); handnet raises too, naming the parameter, and changes nothing."""
     params, model = _layer(2, 3, F32, 0)
@@ -163,10 +165,26 @@ def test_mixed_dtypes_refused_where_torch_refuses(spec: S.AdaptiveSpec) -> None:
         twin.step()
     before = {n: v.copy() for n, v in params.items()}
     opt = spec.build()
-    with pytest.raises(ValueError, match=r"^.*: the gradient for W0 is float64 but the parameter "
-                                         r"is float32; torch's .* refuses mixed dtypes too"):
+    with pytest.raises(ValueError) as info:
         opt.step(params, grads)
+    assert str(info.value) == (
+        f"{kind}: the gradient for W0 is float64 but the parameter is float32; torch's {kind} "
+        "refuses mixed dtypes too (cast the gradient or the parameter)")
     assert all(np.array_equal(before[n], params[n]) for n in params) and not opt.state
+
+
+def test_lerp_takes_torchs_formula_from_a_half_on() -> None:
+    """torch's lerp is ``start + w * (end - start)`` for ``|w| < 0.5`` and ``end - (end - start) *
+    (1 - w)`` otherwise; the two round differently on most elements.  At ``w = 0.5`` torch's own
+    result is the second formula's bit for bit (its fused multiply-add makes no difference
+    there); at ``w = 0.9`` handnet must take the second formula too."""
+    rng = np.random.default_rng(0)
+    s, e = rng.standard_normal((2, 1000))
+    half = torch.tensor(s).lerp(torch.tensor(e), 0.5).numpy()
+    assert np.array_equal(lerp(s, e, 0.5), half)
+    assert not np.array_equal(s + 0.5 * (e - s), half)  # the other formula would be told apart
+    assert np.array_equal(lerp(s, e, 0.9), e - (e - s) * (1 - 0.9))
+    assert np.array_equal(lerp(s, e, 0.1), s + 0.1 * (e - s))
 
 
 def test_lerp_branches_match_torch() -> None:
