@@ -15,6 +15,7 @@ backprop applies instead of ``g * f'(z)``.  It belongs on the output layer (``OU
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,21 +25,17 @@ from handnet.softmax import softmax, softmax_vjp
 Array = NDArray[np.floating]
 
 
+@dataclass(frozen=True, repr=False)
 class Activation:
     """An activation ``a = f(z)`` with ``derivative(z, a) = f'(z)``, or, where the Jacobian is
-    not diagonal, ``vjp(a, g) = dL/dz`` from the output ``a`` and ``g = dL/da``."""
+    not diagonal, ``vjp(a, g) = dL/dz`` from the output ``a`` and ``g = dL/da``.  (A dataclass:
+    the registry below is built at import, where a hand-written ``__init__`` would be out of a
+    mutation tester's reach.)"""
 
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[[Array], Array],
-        derivative: Callable[[Array, Array], Array],
-        vjp: Callable[[Array, Array], Array] | None = None,
-    ) -> None:
-        self.name = name
-        self.forward = forward
-        self.derivative = derivative
-        self.vjp = vjp
+    name: str
+    forward: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array]
+    vjp: Callable[[Array, Array], Array] | None = None
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

@@ -9,10 +9,14 @@ The expected figures are the seed's (docs/seed.md: the lr halved at the start of
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
+import pytest
+import torch
 
 from handnet.network import Network
-from handnet.optim import SGD
+from handnet.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from handnet.schedule import StepDecay
 
 
@@ -61,3 +65,22 @@ def test_sgd_default_puts_biases_in_momentum_without_nesterov() -> None:
     # b: u = 0.5, b = 0.5; u = 0.25 + 0.5 = 0.75, b = -0.25 (no bias momentum: 0.0; nesterov:
     # b -= 0.5 + 0.5 * 0.5 = 0.75 first, giving 0.25)
     assert _steps(SGD(lr=0.5, momentum=0.5), "b0", [0.5, 0.5]) == [0.5, -0.25]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [
+    (Adam, torch.optim.Adam), (AdamW, torch.optim.AdamW), (RMSprop, torch.optim.RMSprop),
+    (Adagrad, torch.optim.Adagrad)], ids=["adam", "adamw", "rmsprop", "adagrad"])
+def test_adaptive_defaults_are_torchs(ours: type, theirs: type) -> None:
+    """Every hyper-parameter handnet's adaptive optimisers share with torch's class defaults to
+    torch's own default (read from torch's signature, the oracle), and biases are decayed like
+    any parameter unless ``bias_decay=False`` (torch decays every parameter it is given)."""
+    torch_defaults = {k: p.default for k, p in inspect.signature(theirs).parameters.items()
+                      if p.default is not inspect.Parameter.empty}
+    ours_params = inspect.signature(ours).parameters
+    shared = sorted(set(ours_params) & set(torch_defaults) - {"params"})
+    assert {"lr", "weight_decay", "eps"} <= set(shared)
+    for name in shared:
+        want = torch_defaults[name]
+        got = ours_params[name].default
+        assert (tuple(got) if isinstance(want, tuple) else got) == want, name
+    assert ours(weight_decay=0.25).decay_of("b0") == 0.25
