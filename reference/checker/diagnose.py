@@ -728,6 +728,11 @@ def _adaptive_variants(opt: AdaptiveConfig) -> list[tuple[str, Pattern, Adaptive
             out.append(("centered RMSprop with sqrt(s + a**2) instead of sqrt(s - a**2) (the "
                         "mean's square added, not subtracted)", Pattern.RMSPROP_CENTERED,
                         replace(opt, centered_plus=True)))
+    state = {"adam": "moments m, v and step count", "adamw": "moments m, v and step count",
+             "rmsprop": "square average", "adagrad": "sum of squares"}[opt.kind]
+    out.append((f"the optimiser's state ({state}) started afresh at every step, as when the "
+                "optimiser object is built inside the update: every step is a first step",
+                Pattern.ADAPTIVE_STATE_RESET, replace(opt, fresh_state=True)))
     if opt.kind == "adagrad" and opt.lr_decay > 0:
         out.append(("Adagrad's lr decay counted from step 1: lr / (1 + t * lr_decay) where "
                     "torch has (t - 1)", Pattern.ADAGRAD_LR_DECAY,

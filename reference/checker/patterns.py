@@ -49,6 +49,7 @@ class Pattern(StrEnum):
     RMSPROP_CENTERED = "rmsprop_centered"
     RMSPROP_ALPHA = "rmsprop_alpha"
     ADAGRAD_LR_DECAY = "adagrad_lr_decay"
+    ADAPTIVE_STATE_RESET = "adaptive_state_reset"
     ADAPTIVE_UNDECLARED = "adaptive_undeclared"
     # not a bug of the parameter itself
     FORWARD = "forward"
@@ -76,6 +77,7 @@ SHORT: dict[Pattern, str] = {
     Pattern.V_PREVIOUS: "v of previous step", Pattern.DECAY_COUPLING: "decay coupling",
     Pattern.RMSPROP_CENTERED: "centered sign", Pattern.RMSPROP_ALPHA: "alpha vs 1-alpha",
     Pattern.ADAGRAD_LR_DECAY: "lr_decay off by one",
+    Pattern.ADAPTIVE_STATE_RESET: "state reset",
     Pattern.ADAPTIVE_UNDECLARED: "adaptive optimiser?",
     Pattern.SOFTMAX_ELEMENTWISE: "softmax' element-wise",
     Pattern.SOFTMAX_TWICE: "softmax applied twice", Pattern.OVERFLOW: "overflows",
