@@ -57,6 +57,7 @@ class Pattern(StrEnum):
     CONSEQUENCE = "consequence"
     UNEXPLAINED = "unexplained"
     BROKEN = "broken"
+    ODD_DTYPE = "odd_dtype"
 
 
 SHORT: dict[Pattern, str] = {
@@ -83,6 +84,7 @@ SHORT: dict[Pattern, str] = {
     Pattern.SOFTMAX_TWICE: "softmax applied twice", Pattern.OVERFLOW: "overflows",
     Pattern.CONSEQUENCE: "consequence", Pattern.UNEXPLAINED: "no pattern fits",
     Pattern.BROKEN: "broken",
+    Pattern.ODD_DTYPE: "other dtype",
 }
 
 
