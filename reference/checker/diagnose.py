@@ -645,6 +645,13 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
         else:
             variants.append(("momentum applied to the biases (configured off)",
                              Pattern.BIAS_MOMENTUM, replace(opt, bias_momentum=True), base_lr))
+        if not opt.nesterov:
+            m = opt.momentum
+            variants.append((f"momentum kept as a moving average of the gradients, v = {m:g} v + "
+                             f"{1 - m:g} g, p -= lr v: every update {1 - m:g} times the stated "
+                             f"momentum's (if that is your method, declare lr * {1 - m:g} with "
+                             "momentum_style='torch')", Pattern.MOMENTUM_AVERAGE,
+                             replace(opt, average=True), base_lr))
         variants.append(("no momentum on the weights (or its buffer reset every step)",
                          Pattern.WEIGHT_MOMENTUM, replace(opt, weight_momentum=False), base_lr))
         late = "updated after the step that should use it (p -= u; u = m * u + lr * g: every " \

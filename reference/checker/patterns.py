@@ -36,6 +36,7 @@ class Pattern(StrEnum):
     BIAS_MOMENTUM = "bias_momentum"
     WEIGHT_MOMENTUM = "weight_momentum"
     MOMENTUM_AFTER_USE = "momentum_after_use"
+    MOMENTUM_AVERAGE = "momentum_average"
     NESTEROV = "nesterov"
     WEIGHT_DECAY = "weight_decay"
     SCHEDULE_EARLY = "schedule_early"
@@ -70,6 +71,7 @@ SHORT: dict[Pattern, str] = {
     Pattern.AFTER_UPDATE: "delta after update", Pattern.MOMENTUM_STYLE: "momentum convention",
     Pattern.BIAS_MOMENTUM: "bias momentum", Pattern.WEIGHT_MOMENTUM: "weight momentum",
     Pattern.MOMENTUM_AFTER_USE: "buffer after use",
+    Pattern.MOMENTUM_AVERAGE: "momentum as average",
     Pattern.SCHEDULE_EARLY: "schedule early", Pattern.SCHEDULE_LATE: "schedule late",
     Pattern.SCHEDULE_GAMMA: "gamma vs 1-gamma", Pattern.FORWARD: "forward differs",
     Pattern.RELU_AT_ZERO: "relu'(0) = 1", Pattern.WRONG_LAYER_WEIGHTS: "other layer's W",
