@@ -299,7 +299,7 @@ class Adapter:
         for i, layer in enumerate(self.layers):
             bias = None if layer.bias is None else self.raw(layer.bias)
             w, b = self.canonical_layer(i, self.raw(layer.weight), bias)
-            out.append((w.copy(), b.copy()))
+            out.append((w.astype(self.dtype()), b.astype(self.dtype())))
         return out
 
     def write_canonical(self, i: int, weight: Array, bias: Array) -> list[str]:
@@ -354,19 +354,31 @@ class Adapter:
             f"{self.weight_layout!r} takes {n_in} inputs{hint}"
         )
 
-    def dtype(self) -> np.dtype:
-        """The parameters' common dtype (float64 or float32)."""
+    def _dtypes(self) -> dict[str, np.dtype]:
         dtypes = {path: self.raw(path).dtype for path in self.parameter_paths()}
-        kinds = set(dtypes.values())
         bad = [p for p, d in dtypes.items() if d not in (np.float64, np.float32)]
         if bad:
             raise AdapterError(f"parameter {bad[0]!r} has dtype {dtypes[bad[0]]}; the check "
                                "needs float64 or float32 arrays")
-        if len(kinds) > 1:
-            raise AdapterError("the parameters mix dtypes ("
-                               + ", ".join(f"{p}: {d}" for p, d in dtypes.items())
-                               + "); use one float dtype")
-        return kinds.pop()
+        return dtypes
+
+    def dtype(self) -> np.dtype:
+        """The network's dtype: the parameters' common one (float64 or float32); when they mix
+        the two, the weights' common dtype, or float64 if the weights mix them too.  The check
+        runs in it and names the parameters stored otherwise (:meth:`odd_dtypes`): a finding
+        about the network, not an adapter error."""
+        dtypes = self._dtypes()
+        kinds = set(dtypes.values())
+        if len(kinds) == 1:
+            return kinds.pop()
+        weights = {dtypes[layer.weight] for layer in self.layers}
+        return weights.pop() if len(weights) == 1 else np.dtype(np.float64)
+
+    def odd_dtypes(self) -> dict[str, np.dtype]:
+        """The parameters stored in another dtype than the network's (a float32 bias among
+        float64 weights, a float64 one among float32), by path."""
+        wide = self.dtype()
+        return {p: d for p, d in self._dtypes().items() if d != wide}
 
     # --- names, shapes and elements as the user sees them --------------------------------
 

@@ -50,6 +50,16 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
      "self.s[k] = alpha * self.s[k] + (1 - alpha) * g * g",
      "self.s[k] = (1 - alpha) * self.s[k] + alpha * g * g",
      {"optimizer": "rmsprop"}, "rmsprop_alpha"),
+    ("adam: the optimiser's state built afresh at every step",
+     "self.t += 1",
+     "self.t = 1  # a new optimiser per update: moments and step count start again\n"
+     "self.m = {k: np.zeros_like(m) for k, m in self.m.items()}\n"
+     "self.v = {k: np.zeros_like(v) for k, v in self.v.items()}",
+     {"optimizer": "adam"}, "adaptive_state_reset"),
+    ("rmsprop: the square average zeroed at every step",
+     "self.t += 1",
+     "self.t += 1\nself.s = {k: np.zeros_like(s) for k, s in self.s.items()}",
+     {"optimizer": "rmsprop"}, "adaptive_state_reset"),
     ("adagrad: lr decay counted from step 1",
      "clr = self.lr / (1 + (self.t - 1) * self.lr_decay)",
      "clr = self.lr / (1 + self.t * self.lr_decay)",

@@ -172,6 +172,10 @@ CASES = [
           self.v[k] = self.m * self.v[k] + self.lr * g
           p -= self.v[k]
           """, ALL_LOOP, "momentum_style", DECAY),
+    Plant("loop: momentum kept as a moving average of the gradients", "loop_net",
+          "self.v[k] = self.m * self.v[k] + g",
+          "self.v[k] = self.m * self.v[k] + (1 - self.m) * g", ALL_LOOP, "momentum_average",
+          MOMENTUM),
     Plant("loop: Nesterov stated, plain momentum written", "loop_net",
           "step = g + self.m * self.v[k] if self.nesterov else self.v[k]",
           "step = self.v[k]", ALL_LOOP, "nesterov",

@@ -186,6 +186,11 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
                     np.dtype(ad.dtype()).name, ad.sizes(), ad.activations, ad.loss,
                     limits.at(ad.dtype(), 0), ForwardResult(0.0, 0.0, True),
                     [], list(plan.notes), randomized=ad.randomize, epochs=plan.epochs)
+    for path, odd in ad.odd_dtypes().items():
+        report.faults.append(f"{path!r} is {odd} in a {report.dtype} network: "
+                             f"{_odd_dtype_effect(odd, report.dtype)} — create it with the "
+                             f"network's dtype (a dtype='{odd}' default or an .astype leaves it "
+                             f"{odd}; np.zeros(shape) is float64)")
     if rebound:
         report.notes.append("read-only parameter(s) " + ", ".join(rebound) + " were rebound to "
                             "new arrays holding the random values")
@@ -470,10 +475,22 @@ class _Worst:
             self.arrays[name] = (actual, expected)
 
 
+def _odd_dtype_effect(odd: np.dtype, network: str) -> str:
+    """What a parameter stored in dtype ``odd`` does to a ``network``-dtype network."""
+    if np.finfo(odd).eps > np.finfo(network).eps:
+        return f"its values and updates are rounded to {odd}"
+    return f"it promotes its layer's arithmetic to {odd}"
+
+
 def _result(ctx: _Context, name: str, style: str, worst: _Worst, first: int | None,
             findings: list[Finding],
             prefix: list[tuple[str, str, str]] | None = None) -> ParameterResult:
     a, r = worst.errors.get(name, (None, None))
+    odd = ctx.ad.odd_dtypes().get(_path_of(ctx.ad, name))
+    if odd is not None and first is not None:  # what it is stored in comes first
+        prefix = [(Pattern.ODD_DTYPE, f"stored as {odd} in a {ctx.report.dtype} network: "
+                   f"{_odd_dtype_effect(odd, ctx.report.dtype)}", ""), *(prefix or [])]
+        findings = [f for f in findings if f.kind is not Pattern.UNEXPLAINED]
     result = ParameterResult(ctx.names[name], name, ctx.user_shape(name), style, a, r,
                              first is None, first, [*(prefix or []), *_pairs(findings)])
     if name in worst.records:

@@ -645,6 +645,13 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
         else:
             variants.append(("momentum applied to the biases (configured off)",
                              Pattern.BIAS_MOMENTUM, replace(opt, bias_momentum=True), base_lr))
+        if not opt.nesterov:
+            m = opt.momentum
+            variants.append((f"momentum kept as a moving average of the gradients, v = {m:g} v + "
+                             f"{1 - m:g} g, p -= lr v: every update {1 - m:g} times the stated "
+                             f"momentum's (if that is your method, declare lr * {1 - m:g} with "
+                             "momentum_style='torch')", Pattern.MOMENTUM_AVERAGE,
+                             replace(opt, average=True), base_lr))
         variants.append(("no momentum on the weights (or its buffer reset every step)",
                          Pattern.WEIGHT_MOMENTUM, replace(opt, weight_momentum=False), base_lr))
         late = "updated after the step that should use it (p -= u; u = m * u + lr * g: every " \
@@ -728,6 +735,11 @@ def _adaptive_variants(opt: AdaptiveConfig) -> list[tuple[str, Pattern, Adaptive
             out.append(("centered RMSprop with sqrt(s + a**2) instead of sqrt(s - a**2) (the "
                         "mean's square added, not subtracted)", Pattern.RMSPROP_CENTERED,
                         replace(opt, centered_plus=True)))
+    state = {"adam": "moments m, v and step count", "adamw": "moments m, v and step count",
+             "rmsprop": "square average", "adagrad": "sum of squares"}[opt.kind]
+    out.append((f"the optimiser's state ({state}) started afresh at every step, as when the "
+                "optimiser object is built inside the update: every step is a first step",
+                Pattern.ADAPTIVE_STATE_RESET, replace(opt, fresh_state=True)))
     if opt.kind == "adagrad" and opt.lr_decay > 0:
         out.append(("Adagrad's lr decay counted from step 1: lr / (1 + t * lr_decay) where "
                     "torch has (t - 1)", Pattern.ADAGRAD_LR_DECAY,

@@ -36,6 +36,7 @@ class Pattern(StrEnum):
     BIAS_MOMENTUM = "bias_momentum"
     WEIGHT_MOMENTUM = "weight_momentum"
     MOMENTUM_AFTER_USE = "momentum_after_use"
+    MOMENTUM_AVERAGE = "momentum_average"
     NESTEROV = "nesterov"
     WEIGHT_DECAY = "weight_decay"
     SCHEDULE_EARLY = "schedule_early"
@@ -49,6 +50,7 @@ class Pattern(StrEnum):
     RMSPROP_CENTERED = "rmsprop_centered"
     RMSPROP_ALPHA = "rmsprop_alpha"
     ADAGRAD_LR_DECAY = "adagrad_lr_decay"
+    ADAPTIVE_STATE_RESET = "adaptive_state_reset"
     ADAPTIVE_UNDECLARED = "adaptive_undeclared"
     # not a bug of the parameter itself
     FORWARD = "forward"
@@ -56,6 +58,7 @@ class Pattern(StrEnum):
     CONSEQUENCE = "consequence"
     UNEXPLAINED = "unexplained"
     BROKEN = "broken"
+    ODD_DTYPE = "odd_dtype"
 
 
 SHORT: dict[Pattern, str] = {
@@ -68,6 +71,7 @@ SHORT: dict[Pattern, str] = {
     Pattern.AFTER_UPDATE: "delta after update", Pattern.MOMENTUM_STYLE: "momentum convention",
     Pattern.BIAS_MOMENTUM: "bias momentum", Pattern.WEIGHT_MOMENTUM: "weight momentum",
     Pattern.MOMENTUM_AFTER_USE: "buffer after use",
+    Pattern.MOMENTUM_AVERAGE: "momentum as average",
     Pattern.SCHEDULE_EARLY: "schedule early", Pattern.SCHEDULE_LATE: "schedule late",
     Pattern.SCHEDULE_GAMMA: "gamma vs 1-gamma", Pattern.FORWARD: "forward differs",
     Pattern.RELU_AT_ZERO: "relu'(0) = 1", Pattern.WRONG_LAYER_WEIGHTS: "other layer's W",
@@ -76,11 +80,13 @@ SHORT: dict[Pattern, str] = {
     Pattern.V_PREVIOUS: "v of previous step", Pattern.DECAY_COUPLING: "decay coupling",
     Pattern.RMSPROP_CENTERED: "centered sign", Pattern.RMSPROP_ALPHA: "alpha vs 1-alpha",
     Pattern.ADAGRAD_LR_DECAY: "lr_decay off by one",
+    Pattern.ADAPTIVE_STATE_RESET: "state reset",
     Pattern.ADAPTIVE_UNDECLARED: "adaptive optimiser?",
     Pattern.SOFTMAX_ELEMENTWISE: "softmax' element-wise",
     Pattern.SOFTMAX_TWICE: "softmax applied twice", Pattern.OVERFLOW: "overflows",
     Pattern.CONSEQUENCE: "consequence", Pattern.UNEXPLAINED: "no pattern fits",
     Pattern.BROKEN: "broken",
+    Pattern.ODD_DTYPE: "other dtype",
 }
 
 

@@ -302,6 +302,9 @@ class OptConfig:
     SGD decays every parameter it is given).  ``after_use`` names the parameters (``"*"``: all)
     stepped with the buffer as it was before this step's gradient went in
     (``p -= u; u = m * u + lr * g``: every step one behind, nothing moves on the first).
+    ``average`` keeps the buffer as a moving average of the gradients, ``v = m v + (1 - m) g``
+    from the first step on (the form some courses teach), so every update is ``1 - m`` times
+    the stated convention's.
     """
 
     lr: float
@@ -315,6 +318,7 @@ class OptConfig:
     decoupled_decay: bool = False
     bias_decay: bool = True
     after_use: tuple[str, ...] = ()
+    average: bool = False
 
     def uses_momentum(self, name: str) -> bool:
         if self.momentum == 0:
@@ -378,10 +382,11 @@ def trajectory(
                 u = lr * g
             else:
                 old = buffers.get(name, np.zeros_like(p))
+                gb = (1 - opt.momentum) * g if opt.average else g  # the buffer's share of g
                 if opt.style == "torch":
-                    v = g if name not in buffers else opt.momentum * buffers[name] + g
+                    v = gb if name not in buffers else opt.momentum * buffers[name] + gb
                 else:
-                    v = lr * g if name not in buffers else opt.momentum * buffers[name] + lr * g
+                    v = lr * gb if name not in buffers else opt.momentum * buffers[name] + lr * gb
                 buffers[name] = v
                 if name in opt.after_use or "*" in opt.after_use:
                     v = old

@@ -15,7 +15,10 @@ the declared optimiser and under each variant a person writes by mistake:
 * ``centered_plus=True``: centered RMSprop's ``sqrt(s + a**2)`` for ``sqrt(s - a**2)``;
 * ``alpha_swapped=True``: RMSprop's averages weighted the other way round,
   ``s = (1 - alpha) s + alpha g**2``;
-* ``lr_decay_shift=1``: Adagrad's ``lr / (1 + t lr_decay)`` where torch has ``t - 1``.
+* ``lr_decay_shift=1``: Adagrad's ``lr / (1 + t lr_decay)`` where torch has ``t - 1``;
+* ``fresh_state=True``: the state (moments, square averages, step count) started afresh at
+  every step, as when the optimiser object is built inside the update: every step is a first
+  step (Adam: ``lr * g / (|g| + eps)``, about ``lr * sign(g)``).
 
 Adam (AdamW: decay decoupled), from zero state, step ``t``::
 
@@ -63,6 +66,7 @@ class AdaptiveConfig:
     centered_plus: bool = False
     alpha_swapped: bool = False
     lr_decay_shift: int = 0
+    fresh_state: bool = False
 
     @classmethod
     def from_groups(cls, kind: str, groups: list[dict[str, Any]]) -> AdaptiveConfig:
@@ -86,6 +90,8 @@ class AdaptiveConfig:
 
     def update(self, name: str, p: Array, g: Array, lr: float, state: State) -> Array:
         """``p_before - p_after`` of one step of ``name`` (``state`` carried, from empty)."""
+        if self.fresh_state:
+            state.clear()
         wd = self.decay_of(name)
         decay = lr * wd * p if wd and self.is_decoupled and self.kind in ("adam", "adamw") \
             else 0.0
