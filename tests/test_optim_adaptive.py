@@ -122,6 +122,12 @@ def test_no_decay_on_biases_when_asked() -> None:
     (lambda: Adam(betas=(0.9, 1.0)), "betas must each be in [0, 1), got 0.9 and 1.0"),
     (lambda: Adam(eps=-1.0), "eps must be >= 0, got -1.0"),
     (lambda: RMSprop(alpha=1.5), "alpha must be in [0, 1], got 1.5"),
+    # each open bound and its message (mutmut: `momentum <= 1`, `< 2`, `ValueError(None)`)
+    (lambda: RMSprop(alpha=-0.5), "alpha must be in [0, 1], got -0.5"),
+    (lambda: RMSprop(momentum=1.0), "momentum must be in [0, 1), got 1.0"),
+    (lambda: RMSprop(momentum=1.5), "momentum must be in [0, 1), got 1.5"),
+    (lambda: Adam(betas=(1.0, 0.9)), "betas must each be in [0, 1), got 1.0 and 0.9"),
+    (lambda: Adam(betas=(-0.1, 0.9)), "betas must each be in [0, 1), got -0.1 and 0.9"),
     (lambda: Adagrad(lr_decay=-0.1), "lr_decay must be >= 0, got -0.1"),
     (lambda: Adagrad(initial_accumulator_value=-1.0),
      "initial_accumulator_value must be >= 0, got -1.0"),
@@ -143,6 +149,22 @@ def test_bad_hyper_parameters_are_named(make: object, message: str) -> None:
     with pytest.raises(ValueError) as info:
         make()  # type: ignore[operator]
     assert str(info.value) == message
+
+
+def test_optimisers_accept_their_closed_bounds() -> None:
+    """The closed ends of each range are allowed (mutmut: `0 < alpha`, `alpha < 1` survived):
+    RMSprop with alpha 0 keeps only the latest square, with alpha 1 never updates it.  lr 1,
+    eps 0, g = 2, p = 1.  alpha 0: s = 4, p = 1 - 2 / 2 = 0.  alpha 1: s = 0, so the step is
+    2 / sqrt(0) = inf: eps 1 instead, p = 1 - 2 / 1 = -1."""
+    p = {"W0": np.array([[1.0]])}
+    RMSprop(lr=1.0, alpha=0.0, eps=0.0).step(p, {"W0": np.array([[2.0]])})
+    assert p["W0"][0, 0] == 0.0
+    p = {"W0": np.array([[1.0]])}
+    RMSprop(lr=1.0, alpha=1.0, eps=1.0).step(p, {"W0": np.array([[2.0]])})
+    assert p["W0"][0, 0] == -1.0
+    for make in (lambda: RMSprop(momentum=0.0), lambda: Adam(betas=(0.0, 0.0), eps=0.0),
+                 lambda: Adagrad(lr_decay=0.0, initial_accumulator_value=0.0, eps=0.0)):
+        make()
 
 
 def test_linear_accepts_its_closed_bounds() -> None:
