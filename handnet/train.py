@@ -135,7 +135,8 @@ def train_epoch(run: Run, epoch: int, order: Indices) -> None:
     net, opt, loss = run.network, run.optimizer, run.loss
     x, y = run.data.x_train, run.data.y_train
     per_update = run.config.schedule_per == "update"
-    opt.lr = run.schedule.lr_at(epoch * updates_per_epoch(run) if per_update else epoch)
+    if not per_update:
+        opt.lr = run.schedule.lr_at(epoch)
     params = net.parameters
     batch = run.config.batch_size or len(order)
     for j, start in enumerate(range(0, len(order), batch)):

@@ -41,6 +41,18 @@ def test_accuracy_of_nan_weights_is_nan_not_a_figure() -> None:
     assert math.isnan(accuracy(run.network, run.data.x_test, run.data.y_test))
 
 
+def test_accuracy_of_an_overflowing_network_is_nan_without_a_warning() -> None:
+    """A diverged run's weights overflow the forward pass (inf - inf in the matmul): accuracy
+    says NaN quietly, as ``handnet train`` reports a diverged run (the suite turns warnings into
+    errors, so a forward that warned would fail here)."""
+    run = build(Config(hidden=(3,), activation=("identity", "identity"), loss="mse", epochs=1,
+                       n_train=8, n_test=8))
+    run.network.parameters["W0"][...] = 1e300
+    run.network.parameters["W1"][...] = 1e300
+    run.network.parameters["W1"][0, :] = -1e300
+    assert math.isnan(accuracy(run.network, run.data.x_test, run.data.y_test))
+
+
 def _train(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
            ) -> tuple[dict, list[str]]:
     out = tmp_path / "r.json"
