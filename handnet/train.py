@@ -81,15 +81,28 @@ def predict(net: Network, x: Array) -> Array:
     return predicted_labels(net.forward(x))
 
 
+def accuracy_of(y_hat: Array, y: Array) -> float:
+    """The share of rows whose predicted class (:func:`predicted_labels`) is the target's (``y``
+    a label column or one-hot rows); NaN when ``y_hat`` is not finite (a diverged run: NaN > 0.5
+    is False, so every such point would count as class 0)."""
+    if not np.all(np.isfinite(y_hat)):
+        return math.nan
+    return float(np.mean(predicted_labels(y_hat) == labels_of(y)))
+
+
+def mean_loss_of(loss: Loss, y_hat: Array, y: Array) -> float:
+    """The mean per-sample loss (what the history records); NaN when ``y_hat`` is not finite."""
+    if not np.all(np.isfinite(y_hat)):
+        return math.nan
+    return float(np.mean(loss.per_sample(y_hat, y)))
+
+
 def accuracy(net: Network, x: Array, y: Array) -> float:
-    """The share of rows whose predicted class is the target's (``y`` a label column or one-hot
-    rows); NaN when the network's output is not finite (a diverged run: NaN > 0.5 is False, so
-    every such point would count as class 0)."""
+    """:func:`accuracy_of` the network's output on ``x`` (its overflow silenced: a diverged
+    network's accuracy is NaN, quietly)."""
     with np.errstate(all="ignore"):
         out = net.forward(x)
-    if not np.all(np.isfinite(out)):
-        return math.nan
-    return float(np.mean(predicted_labels(out) == labels_of(y)))
+    return accuracy_of(out, y)
 
 
 def check_data(data: Dataset) -> None:
@@ -157,11 +170,8 @@ def record(run: Run, lr: float) -> None:
 def record_output(run: Run, y_hat: NDArray[np.floating], lr: float) -> None:
     """``record`` given the network's output ``y_hat`` on the training set."""
     y = run.data.y_train
-    finite = bool(np.all(np.isfinite(y_hat)))
-    run.history.loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
-                            else math.nan)
-    run.history.train_accuracy.append(
-        float(np.mean(predicted_labels(y_hat) == labels_of(y))) if finite else math.nan)
+    run.history.loss.append(mean_loss_of(run.loss, y_hat, y))
+    run.history.train_accuracy.append(accuracy_of(y_hat, y))
     run.history.lr.append(lr)
 
 
@@ -169,13 +179,9 @@ def record_test(run: Run, epochs_done: int) -> None:
     """Append the test loss and accuracy after ``epochs_done`` epochs."""
     with np.errstate(all="ignore"):
         y_hat = run.network.forward(run.data.x_test)
-    y = run.data.y_test
-    finite = bool(np.all(np.isfinite(y_hat)))
     run.history.test_epochs.append(epochs_done)
-    run.history.test_loss.append(float(np.mean(run.loss.per_sample(y_hat, y))) if finite
-                                 else math.nan)
-    run.history.test_accuracy.append(float(np.mean((y_hat > 0.5) == y)) if finite
-                                     else math.nan)
+    run.history.test_loss.append(mean_loss_of(run.loss, y_hat, run.data.y_test))
+    run.history.test_accuracy.append(accuracy_of(y_hat, run.data.y_test))
 
 
 def train(

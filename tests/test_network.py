@@ -180,6 +180,11 @@ def test_backward_rejects_a_wrong_upstream_shape() -> None:
     with pytest.raises(ValueError, match=exactly(
             "upstream gradient has shape (4,), output is (4, 1)")):
         net.backward(np.zeros(4))
+    deep = _net([2, 3, 4, 1], "sigmoid")  # the output, not a hidden layer, is named
+    deep.forward(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=exactly(
+            "upstream gradient has shape (4, 4), output is (4, 1)")):
+        deep.backward(np.zeros((4, 4)))
 
 
 def test_backward_before_forward() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import exactly
 
 from handnet import cli
 from handnet.config import Config
@@ -28,8 +29,9 @@ def test_non_finite_data_is_refused_by_the_python_api(name: str, value: float) -
     run = build(Config(hidden=(3,), epochs=1, n_train=8, n_test=8))
     getattr(run.data, name)[2, 0] = value
     before = {k: v.copy() for k, v in run.network.parameters.items()}
-    with pytest.raises(ValueError, match=rf"{name} holds 1 NaN or infinite value\(s\), the first "
-                                         r"at \(2, 0\)"):
+    with pytest.raises(ValueError, match=exactly(
+            f"the data's {name} holds 1 NaN or infinite value(s), the first at (2, 0): clean "
+            "the data before training")):
         train(run)
     assert all(np.array_equal(before[k], v) for k, v in run.network.parameters.items())
 
