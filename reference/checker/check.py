@@ -429,6 +429,7 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         actual.append(step_actual)
         expected.append({n: e.astype(np.float64) for n, e in twin.items()})
 
+    _check_forward_batches(ctx)
     fits, residual = _fitters(ctx, extras)
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
@@ -847,19 +848,40 @@ def _unchanged_parameters(ctx: _Context, x: Array, out_before: Array,
 def _check_forward_after(ctx: _Context, x: Array) -> None:
     """After the trajectory, the user's forward must compute the network at the parameters
     it now holds (a forward reading stale copies would pass every update comparison)."""
+    _check_forward_again(
+        ctx, x, "forward(x) (after training)",
+        f"after {ctx.report.compared_steps} training step(s), forward(x) no longer computes",
+        "although it did before: the forward reads arrays that train_step does not update (a "
+        "list or dict built once, while train_step rebinds the attributes?)")
+
+
+def _check_forward_batches(ctx: _Context) -> None:
+    """Style (a) changes no parameter, so the forward is compared once more, on the last
+    batch (other inputs, and another size when they alternate): a forward whose output does
+    not follow its ``x`` (an output or input kept from an earlier call) would otherwise be
+    judged on the first batch alone."""
+    if ctx.forward_matches and len(ctx.batches) > 1:
+        t = len(ctx.batches)
+        _check_forward_again(
+            ctx, ctx.batches[t - 1][0], f"forward(x) (batch {t})",
+            f"on batch {t}, forward(x) does not compute",
+            "although it did on batch 1: its output does not follow the x it is given (an "
+            "output, an activation or the input kept from an earlier call?)")
+
+
+def _check_forward_again(ctx: _Context, x: Array, what: str, when: str, why: str) -> None:
+    """The user's forward on ``x`` against the twin at the adapter's current parameters; a
+    difference is a fault (``when`` ... ``why``)."""
     current = ctx.ad.canonical_parameters()
-    rows = ctx.forward(x, "forward(x) (after training)")
+    rows = ctx.forward(x, what)
     try:
         ok, rec, _ = _compare_forward(ctx, current, x, rows)
     except Inconclusive:
         return
     if not ok:
         ctx.faults.append(
-            f"after {ctx.report.compared_steps} training step(s), forward(x) no longer "
-            f"computes the network at the parameters the adapter points at (max rel error "
-            f"{rec.max_rel_error:.2e}), although it did before: the forward reads arrays that "
-            "train_step does not update (a list or dict built once, while train_step rebinds "
-            "the attributes?)")
+            f"{when} the network at the parameters the adapter points at (max rel error "
+            f"{rec.max_rel_error:.2e}), {why}")
 
 
 def _path_of(ad: Adapter, name: str) -> str:

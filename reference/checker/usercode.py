@@ -160,7 +160,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 # functions the twin computes with are watched there.
 TORCH_WATCHED = ("sigmoid", "tanh", "relu", "exp", "log", "log1p", "clamp", "matmul", "mm",
                  "from_numpy", "tensor", "no_grad", "sum", "mean", "where", "zeros_like")
-WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim",
+# Classes of torch the twin computes with, beyond those the watched modules define (their
+# methods are watched as well: see snapshot).
+TORCH_CLASSES = ("Tensor", "nn.Module", "nn.Linear", "nn.ModuleList", "nn.Parameter")
+WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim", "torch.autograd",
            "handnet.activations", "handnet.losses", "handnet.layers", "handnet.network",
            "handnet.optim",
            "reference.comparison.compare", "reference.comparison.tolerance",
@@ -171,33 +174,74 @@ WATCHED = ("numpy", "numpy.linalg", "torch.nn.functional", "torch.optim",
            "reference.checker.report")
 
 
-def snapshot() -> dict[str, dict[str, object]]:
-    """Every public attribute of the modules the comparison relies on (the objects)."""
-    out: dict[str, dict[str, object]] = {}
+def snapshot() -> dict[str, tuple[ModuleType | type, dict[str, object]]]:
+    """Every public attribute of the modules the comparison relies on (the objects), and
+    every attribute of the classes the twin computes with: a method replaced on a class
+    (``torch.Tensor.backward = ...``) is as much a patch as a replaced module function."""
+    out: dict[str, tuple[ModuleType | type, dict[str, object]]] = {}
     for name in WATCHED:
         module = sys.modules.get(name)
         if isinstance(module, ModuleType):
-            out[name] = {k: v for k, v in vars(module).items() if not k.startswith("_")}
+            out[name] = (module, {k: v for k, v in vars(module).items()
+                                  if not k.startswith("_")})
+            for v in out[name][1].values():
+                if isinstance(v, type) and v.__module__.startswith(name.split(".")[0]):
+                    out.setdefault(_class_name(v), (v, dict(vars(v))))
     torch = sys.modules.get("torch")
     if isinstance(torch, ModuleType):
-        out["torch"] = {k: getattr(torch, k) for k in TORCH_WATCHED if hasattr(torch, k)}
+        out["torch"] = (torch, {k: getattr(torch, k) for k in TORCH_WATCHED
+                                if hasattr(torch, k)})
+        for path in TORCH_CLASSES:
+            cls: Any = torch
+            for part in path.split("."):
+                cls = getattr(cls, part, None)
+            if isinstance(cls, type):
+                out.setdefault(_class_name(cls), (cls, dict(vars(cls))))
     return out
 
 
-def tampered(before: dict[str, dict[str, object]]) -> list[str]:
-    """``module.attribute`` names that user code replaced or removed since ``before``; each is
-    put back, so that nothing the user's code did outlives its check in this process."""
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def tampered(before: dict[str, tuple[ModuleType | type, dict[str, object]]]) -> list[str]:
+    """``module.attribute`` (or ``module.Class.attribute``) names that user code replaced or
+    removed since ``before``; each is put back, so that nothing the user's code did outlives
+    its check in this process."""
     changed = []
-    for name, attrs in before.items():
-        module = sys.modules.get(name)
-        if not isinstance(module, ModuleType):
+    for name, (owner, attrs) in before.items():
+        if isinstance(owner, ModuleType) and sys.modules.get(name) is not owner:
             continue
-        now = vars(module)
+        now = dict(vars(owner))
         for k, v in attrs.items():
-            if now.get(k, _MISSING) is not v:
+            if now.get(k, _MISSING) is not v and not _torch_step_hook(now.get(k), v):
                 changed.append(f"{name}.{k}")
-                setattr(module, k, v)
+                _put(owner, k, v)
+        if isinstance(owner, type):  # an attribute added to a class shadows an inherited one
+            for k in sorted(set(now) - set(attrs)):
+                inherited = next((vars(b)[k] for b in owner.__mro__[1:] if k in vars(b)),
+                                 _MISSING)
+                if not _torch_step_hook(now[k], inherited):
+                    changed.append(f"{name}.{k}")
+                    _put(owner, k, _MISSING)
     return changed
+
+
+def _torch_step_hook(new: object, old: object) -> bool:
+    """``new`` is torch's own profiling wrapper around ``old``: the first optimiser of a class
+    replaces the class's ``step`` with it (``Optimizer._patch_step_function``)."""
+    return bool(getattr(new, "hooked", False)) and getattr(new, "__wrapped__", None) is old
+
+
+def _put(owner: ModuleType | type, key: str, value: object) -> None:
+    """Set (``_MISSING``: delete) ``owner.key``; a built-in type's slot cannot change."""
+    try:
+        if value is _MISSING:
+            delattr(owner, key)
+        else:
+            setattr(owner, key, value)
+    except (AttributeError, TypeError):
+        pass
 
 
 _MISSING = object()
