@@ -68,6 +68,7 @@ from handnet.names import (
 from handnet.network import Network
 from handnet.verdict import UserCodeError, Verdict
 from reference.checker import checkplan, lossprobe
+from reference.checker.blindspots import blind_spots
 from reference.checker.diagnose import (
     Finding,
     Fits,
@@ -173,6 +174,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
            limits: Limits) -> Report:
     ad = fresh()
     ad.validate()
+    own_values = randomize and not ad.randomize  # the adapter's randomize=False
     if not randomize:
         ad.randomize = False
     plan = checkplan.make(ad, batch, steps, seed)
@@ -196,6 +198,7 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
                             "new arrays holding the random values")
     ctx = _Context(ad, params0, plan, report, limits)
     report.forward = _check_forward(ctx)
+    _check_last_batch(ctx)
     if not ctx.forward_matches and ad.randomize and is_factory:
         _explain_randomized_forward(fresh(), ctx, original)
     if ad.gradients is not None:
@@ -216,6 +219,10 @@ def _check(fresh: Callable[[], Adapter], is_factory: bool, batch: int | None,
             ctx = _Context(ad, params0, plan, report, limits)
         ctx.fresh = fresh if is_factory else None
         report.parameters += _check_updates(ctx)
+    if own_values:
+        trained = ad.gradients is None and report.compared_steps
+        points = [params0, ad.canonical_parameters()] if trained else [params0]
+        report.untested += blind_spots(ctx.names, points, ad.bias_layout != "none")
     report.parameters.sort(key=lambda r: (r.style != "gradient", backprop_key(r.canonical)))
     return report
 
@@ -429,7 +436,6 @@ def _check_gradients(ctx: _Context) -> list[ParameterResult]:
         actual.append(step_actual)
         expected.append({n: e.astype(np.float64) for n, e in twin.items()})
 
-    _check_forward_batches(ctx)
     fits, residual = _fitters(ctx, extras)
     problem = Problem(
         ctx.params64(), ad.activations, ad.loss, ctx.batches64(), "gradient", expected, actual,
@@ -855,33 +861,44 @@ def _check_forward_after(ctx: _Context, x: Array) -> None:
         "list or dict built once, while train_step rebinds the attributes?)")
 
 
-def _check_forward_batches(ctx: _Context) -> None:
-    """Style (a) changes no parameter, so the forward is compared once more, on the last
-    batch (other inputs, and another size when they alternate): a forward whose output does
-    not follow its ``x`` (an output or input kept from an earlier call) would otherwise be
-    judged on the first batch alone."""
-    if ctx.forward_matches and len(ctx.batches) > 1:
-        t = len(ctx.batches)
-        _check_forward_again(
-            ctx, ctx.batches[t - 1][0], f"forward(x) (batch {t})",
-            f"on batch {t}, forward(x) does not compute",
-            "although it did on batch 1: its output does not follow the x it is given (an "
-            "output, an activation or the input kept from an earlier call?)")
+def _check_last_batch(ctx: _Context) -> None:
+    """The forward, and the loss value when declared, once more on another batch (the last
+    of another size than the first, else the last) at the same parameters: a forward whose
+    output does not follow its ``x`` (an output, activation or input kept from an earlier
+    call), or a loss that keeps the first batch's size, would otherwise be judged on the first
+    batch alone (``gradients`` never trains, so nothing else calls the forward again)."""
+    n = len(ctx.batches)
+    if not ctx.report.forward.ok or n < 2:
+        return
+    size = ctx.batches[0][0].shape[0]
+    t = next((i + 1 for i in reversed(range(n)) if ctx.batches[i][0].shape[0] != size), n)
+    x, y = ctx.batches[t - 1]
+    rows = _check_forward_again(
+        ctx, x, f"forward(x) (batch {t})", f"on batch {t}, forward(x) does not compute",
+        "although it did on batch 1: its output does not follow the x it is given (an "
+        "output, an activation or the input kept from an earlier call?)")
+    if rows is not None and ctx.ad.loss_value is not None:
+        probe = lossprobe.Probe(ctx.ad, ctx.dtype, ctx.network, ctx.forward)
+        ctx.faults += probe.compare_loss(ctx.params0, x, y, rows,
+                                         f"loss_value(y_hat, y) (batch {t})")
 
 
-def _check_forward_again(ctx: _Context, x: Array, what: str, when: str, why: str) -> None:
+def _check_forward_again(ctx: _Context, x: Array, what: str, when: str,
+                         why: str) -> Array | None:
     """The user's forward on ``x`` against the twin at the adapter's current parameters; a
-    difference is a fault (``when`` ... ``why``)."""
+    difference is a fault (``when`` ... ``why``).  The output rows when they match."""
     current = ctx.ad.canonical_parameters()
     rows = ctx.forward(x, what)
     try:
         ok, rec, _ = _compare_forward(ctx, current, x, rows)
     except Inconclusive:
-        return
+        return None
     if not ok:
         ctx.faults.append(
             f"{when} the network at the parameters the adapter points at (max rel error "
             f"{rec.max_rel_error:.2e}), {why}")
+        return None
+    return rows
 
 
 def _path_of(ad: Adapter, name: str) -> str:

@@ -7,8 +7,9 @@ beyond ``z ~ 709`` in float64, ``~ 88`` in float32; ``log(1 - sigmoid(z))`` is `
 ``sigmoid`` rounds to 1, ``|z| > 37``).
 
 * **The loss value.**  With ``Adapter.loss_value(y_hat, y) -> float`` the network's own loss at
-  the first batch is compared with the twin's (``reference.twin.losses``), within the error scale
-  of a loss value (``reference.comparison.scales.loss_scale``).
+  the first batch (and at one of another size: ``check._check_last_batch``) is compared with
+  the twin's (``reference.twin.losses``), within the error scale of a loss value
+  (``reference.comparison.scales.loss_scale``).
 * **The saturation probe** (losses on logits or a softmax output layer): the output layer's bias
   is raised by ``SHIFT`` = 1000 in every unit, the forward (and the loss value) are evaluated,
   and the bias is put back.  A uniform shift leaves the softmax unchanged — ``softmax(z + c) =
@@ -84,9 +85,9 @@ class Probe:
                                                       torch.from_numpy(y)))
 
     def compare_loss(self, params: list[tuple[Array, Array]], x: Array, y: Array,
-                     rows: Array) -> list[str]:
+                     rows: Array, what: str = "loss_value(y_hat, y)") -> list[str]:
         """The loss value at the compared parameters: a line if it differs, else nothing."""
-        got = self.loss_value(rows, y, "loss_value(y_hat, y)")
+        got = self.loss_value(rows, y, what)
         want = self.twin_loss(params, x, y)
         model = to_torch(self.network(params), np.float64)
         with torch.no_grad():
@@ -98,7 +99,7 @@ class Probe:
                              tolerance(self.dtype, 0).rtol, scale)
         if rec.ok:
             return []
-        return [f"loss_value(y_hat, y) = {got:.10g} where torch's {self.ad.loss} gives "
+        return [f"{what} = {got:.10g} where torch's {self.ad.loss} gives "
                 f"{want:.10g} (rel error {rec.max_rel_error:.2e}): the loss is written "
                 "differently from the one the adapter states"]
 
