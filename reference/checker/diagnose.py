@@ -368,9 +368,13 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
         labels = _name_factor(c, suspects, 1e-6)
         labels += [label for value, label in suspects
                    if label not in labels and p.fits(name, 1, sign_c * value * g, a)]
-        if law is not None and not law[0] and not law[2]:
+        varies = law is not None and not law[0] and not law[2]
+        if law is not None and varies:
             labels = [f"a factor that changes with the batch size ({law[1]})"]
         layer = layer_of(name)
+        # one element is a multiple of anything: its factor means something only when it
+        # follows a named law or stays the same at every batch size
+        says_nothing = a.size == 1 and (varies or not (labels or (law is not None and law[2])))
         if c == 0 or not np.any(a):
             what = "update" if p.style == "update" else "gradient"
             found.append(Finding(Pattern.ZERO, f"its {what} is zero: the parameter is never "
@@ -378,7 +382,7 @@ def _local(p: Problem, name: str, a: Array, g: Array) -> list[Finding]:
         elif abs(c + 1) <= 1e-6:
             found.append(Finding(Pattern.SIGN, "sign flipped", layer,
                                  evidence=f"fitted factor {_factor(c, 6)}, residual {res:.1e}"))
-        else:
+        elif not says_nothing:
             sign = "sign flipped and " if c < 0 else ""
             meaning = f" = {' or '.join(labels)}" if labels else ""
             if p.style == "update" and not labels:
