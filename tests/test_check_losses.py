@@ -74,6 +74,13 @@ OVERFLOWS: list[tuple[str, str, str, str, str]] = [
     ("softmax without the max shift", "ce",
      "e = np.exp(z - z.max(axis=1, keepdims=True))", "e = np.exp(z)",
      "the output is not finite where the twin's is"),
+    # the row's mean removes the uniform shift too: only logits far apart overflow it
+    ("log-softmax shifted by the mean", "softmax-ce",
+     "zs = z - z.max(axis=1, keepdims=True)", "zs = z - z.mean(axis=1, keepdims=True)",
+     "in its first unit only"),
+    ("softmax shifted by the mean", "ce",
+     "e = np.exp(z - z.max(axis=1, keepdims=True))",
+     "e = np.exp(z - z.mean(axis=1, keepdims=True))", "in its first unit only"),
     ("bce on logits through sigmoid", "bce-logits",
      "return np.mean(np.maximum(out, 0) - out * y + np.log1p(np.exp(-np.abs(out))))",
      "p = sigmoid(out)\nreturn -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))",

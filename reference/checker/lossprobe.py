@@ -15,7 +15,10 @@ beyond ``z ~ 709`` in float64, ``~ 88`` in float32; ``log(1 - sigmoid(z))`` is `
   and the bias is put back.  A uniform shift leaves the softmax unchanged — ``softmax(z + c) =
   softmax(z)`` — so a stable softmax, log-softmax and BCE on logits give finite numbers there,
   as the twin's do; a value that is not finite where the twin's is, is named (``OVERFLOW``) with
-  the fix (the max shift, or the stable form ``max(z, 0) - z y + log1p(exp(-|z|))``).
+  the fix (the max shift, or the stable form ``max(z, 0) - z y + log1p(exp(-|z|))``).  With
+  two or more outputs a second probe raises the first unit alone by ``SPREAD`` = 10000: a shift
+  by the row's mean removes a uniform shift as well as the maximum does, but not logits that
+  far apart.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from reference.twin.network import to_torch
 
 Array = NDArray[np.floating]
 SHIFT = 1000.0
+SPREAD = 10 * SHIFT  # the lone unit's shift: a mean shift leaves SPREAD * (K - 1) / K >= 5000
 
 MAX_SHIFT_HINT = ("subtract each row's maximum before exp (softmax(z) = exp(z - m) / sum(exp(z - "
                   "m)), log_softmax(z) = (z - m) - log(sum(exp(z - m))), m = max(z)): without "
@@ -104,31 +108,52 @@ class Probe:
                 "differently from the one the adapter states"]
 
     def saturated(self, params: list[tuple[Array, Array]], x: Array, y: Array) -> list[str]:
-        """The forward (and loss value) at the output bias raised by ``SHIFT``; the network is
-        left at ``params`` again."""
+        """The forward (and loss value) with the output bias raised by ``SHIFT`` in every unit,
+        then (two or more outputs) by ``SPREAD`` in the first unit only; the network is left at
+        ``params`` again.  The uniform shift leaves a softmax unchanged, which a shift by the
+        row's mean (or any statistic of the row) also removes; the lone one leaves the logits
+        ``SPREAD`` apart, where only the maximum keeps ``exp`` finite.  The loss value is
+        probed there only on logits: ``-sum(y * log(p))`` of probabilities is ``0 * log 0``
+        once a softmax rounds to one-hot, however the softmax is written."""
+        b = params[-1][1]
+        fix = hint(self.ad.loss, self.ad.activations[-1])
+        same = "; the softmax is unchanged by such a shift" if fix == MAX_SHIFT_HINT else ""
+        probes = [(np.full_like(b, SHIFT), True,
+                   f"with the output layer's bias raised by {SHIFT:g} in every unit (logits "
+                   f"near {SHIFT:g}{same})")]
+        if b.size >= 2:
+            lone = np.zeros_like(b)
+            lone.flat[0] = SPREAD
+            probes.append((lone, get_loss(self.ad.loss).takes == "logits",
+                           f"with the output layer's bias raised by {SPREAD:g} in its first "
+                           f"unit only (logits {SPREAD:g} apart, as a confident network gives)"))
+        out: list[str] = []
+        for shift, with_loss, where in probes:
+            out += self._shifted(params, x, y, shift, with_loss, where, fix)
+        return out
+
+    def _shifted(self, params: list[tuple[Array, Array]], x: Array, y: Array, shift: Array,
+                 with_loss: bool, where: str, fix: str) -> list[str]:
         ad = self.ad
         last = len(params) - 1
         W, b = params[last]
-        shifted = [*params[:last], (W, b + np.asarray(SHIFT, dtype=b.dtype))]
+        shifted = [*params[:last], (W, b + shift.astype(b.dtype))]
+        with_loss = with_loss and ad.loss_value is not None
         ad.write_canonical(last, W, shifted[last][1])
         try:
-            rows = self.forward(x, "forward(x) (output bias + 1000)")
-            value = self.loss_value(rows, y, "loss_value(y_hat, y) (output bias + 1000)") \
-                if ad.loss_value is not None else 0.0
+            rows = self.forward(x, f"forward(x) ({where})")
+            value = self.loss_value(rows, y, f"loss_value(y_hat, y) ({where})") \
+                if with_loss else 0.0
         finally:
             ad.write_canonical(last, W, b)
         model = to_torch(self.network(shifted))
         with torch.no_grad():
             twin = model(torch.from_numpy(x)).numpy()
         out = []
-        fix = hint(ad.loss, ad.activations[-1])
-        same = "; the softmax is unchanged by such a shift" if fix == MAX_SHIFT_HINT else ""
-        where = (f"with the output layer's bias raised by {SHIFT:g} in every unit (logits near "
-                 f"{SHIFT:g}{same})")
         with np.errstate(all="ignore"):
             if np.all(np.isfinite(twin)) and not np.all(np.isfinite(rows)):
                 out.append(f"{where}, the output is not finite where the twin's is: {fix}")
-            if ad.loss_value is not None and not np.isfinite(value) and np.isfinite(
+            if with_loss and not np.isfinite(value) and np.isfinite(
                     self.twin_loss(shifted, x, y)):
                 out.append(f"{where}, loss_value(y_hat, y) is {value} where torch's "
                            f"{ad.loss} is finite: {fix}")
