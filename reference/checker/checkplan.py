@@ -103,7 +103,9 @@ def draw(rng: np.random.Generator, batch: int, sizes: list[int], loss: str,
     * ``bce*`` on probabilities: 0/1 labels (what a person trains with);
     * ``bce-logits*``: soft labels uniform in [0, 1] (half of them, the rest 0/1): on logits any
       label in [0, 1] is valid and a soft one makes ``sigmoid(z) - y`` a function of both;
-    * squared errors: uniform in [0, 1].
+    * squared errors: uniform in [-1, 2], both signs and beyond 1 (a regression target is
+      any number: targets only in [0, 1] hide a network that clips them there, a habit
+      carried over from bce).
     """
     x = rng.standard_normal((batch, sizes[0]))
     n_out = sizes[-1]
@@ -116,7 +118,7 @@ def draw(rng: np.random.Generator, batch: int, sizes: list[int], loss: str,
         hard = rng.integers(0, 2, size=(batch, n_out)).astype(np.float64)
         y = np.where(rng.random((batch, n_out)) < 0.5, rng.uniform(0.0, 1.0, hard.shape), hard)
     else:
-        y = rng.uniform(0.0, 1.0, size=(batch, n_out))
+        y = rng.uniform(-1.0, 2.0, size=(batch, n_out))
     return x.astype(dtype), y.astype(dtype)
 
 

@@ -696,13 +696,16 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
                          f"1 - lr_gamma = {gamma:g}", Pattern.SCHEDULE_GAMMA, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, p.lr_gamma))))
     wrong = list(p.first_wrong)
+    t_first = min(p.first_wrong.values())
     for label, kind, cfg, lr_at in variants:
         updates = sim.trajectory(p.params, p.activations, stated, p.batches, cfg, lr_at,
                                  trainable=p.names)
         predicted = [{n: u / p.lr_at(t) for n, u in step.items()} for t, step in
                      enumerate(updates)]
         explains = tuple(n for n in wrong if _fits_all(p, n, predicted))
-        if not explains:
+        # one mistake explains the parameters that went wrong first: a variant that misses
+        # all of them and fits only later ones fits their drift (a consequence) by chance
+        if not explains or min(p.first_wrong[n] for n in explains) > t_first:
             continue
         for name in explains:
             out[name].append(Finding(
