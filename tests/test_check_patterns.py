@@ -209,6 +209,15 @@ CASES = [
           self.lr = self.lr0 * (1 - self.lr_gamma) ** (self.epoch // self.lr_epoch)
           self.epoch = epoch
           """, ALL_LOOP, "schedule_late", DECAY),
+    Plant("loop: the lr decayed by a count of train_step calls, not by the epoch", "loop_net",
+          """
+          grads = self.backward(X, Y)
+          """,
+          """
+          grads = self.backward(X, Y)
+          self.updates = getattr(self, "updates", -1) + 1
+          self.lr = self.lr0 * (1 - self.lr_gamma) ** (self.updates // self.lr_epoch)
+          """, ALL_LOOP, "schedule_per_update", dict(DECAY, lr_epoch=2)),
 ]
 
 

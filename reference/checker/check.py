@@ -665,8 +665,8 @@ class _Trajectory:
         """Step ``t`` (0-based) on both sides; whether the trajectory goes on."""
         ctx, ad, epochs = self.ctx, self.ctx.ad, self.ctx.plan.epochs
         assert ad.train_step is not None
-        if ad.start_epoch is not None:
-            call(f"start_epoch({epochs[t]})", ad.start_epoch, epochs[t])
+        if ad.start_epoch is not None and (t == 0 or epochs[t] != epochs[t - 1]):
+            call(f"start_epoch({epochs[t]})", ad.start_epoch, epochs[t])  # once per epoch
         lr = current_lr(self.twin.opt)
         if lr == 0:
             ctx.report.notes.append(

@@ -6,10 +6,13 @@
 * **Batch sizes.** Unless the adapter or ``--batch`` fixes one, steps alternate two batch sizes
   that are none of the layer widths: a gradient divided by the number of features (or outputs)
   where the batch is meant agrees with the right one exactly when the two numbers are equal.
-* **Epochs.** With a declared schedule (decay every ``L`` epochs) and ``L`` beyond the steps,
-  the last three steps run at epochs ``L - 1, L, L + 1`` (``start_epoch(e)`` is called with
-  each; no training happens in the epochs skipped), so the decay itself, a decay one epoch early
-  or late, and the momentum convention after it all show in a short run.
+* **Epochs.** With a declared per-epoch schedule (first change at epoch ``L``) one epoch holds
+  two updates (``start_epoch(e)`` is called once per epoch), so a schedule counted in updates
+  where the adapter says epochs shows (with one update per epoch the two are the same): the run
+  is lengthened to ``L + 3`` steps (up to ``MAX_UPDATE_STEPS``), epochs ``0 .. L - 1, L - 1,
+  L, L + 1``.  With ``L`` beyond that, the last three steps run at epochs ``L - 1, L, L + 1``
+  after two steps in epoch 0 (no training happens in the epochs skipped), so the decay itself,
+  a decay one epoch early or late, and the momentum convention after it all show.
 * **Parameters.** Every parameter, biases included, is set to random values before comparing
   (``randomize``): weights ``N(0, 1/fan_in)``, biases ``N(0, 0.5**2)``.
 * **What the run could not see.** After the comparison, each declared optimiser feature
@@ -62,6 +65,8 @@ def make(ad: Adapter, batch: int | None, steps: int | None, seed: int) -> Plan:
         steps = DEFAULT_STEPS if ad.train_step is not None else DEFAULT_BATCHES
         if per_update and change + 2 > steps and change + 2 <= MAX_UPDATE_STEPS:
             steps = change + 2  # updates cannot be skipped: run up to the first change and past
+        elif change and not per_update and change + 3 <= MAX_UPDATE_STEPS:
+            steps = max(steps, change + 3)  # epoch change - 1 twice, the change, one after
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise AdapterError(f"steps must be a positive integer, got {steps!r}")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
@@ -87,10 +92,20 @@ def batch_sizes(fixed: int | None, steps: int, widths: list[int]) -> list[int]:
 
 
 def epochs(steps: int, lr_epoch: int) -> list[int]:
-    """The epoch of each step: consecutive, or ending at ``L - 1, L, L + 1`` (see above)."""
-    if lr_epoch == 0 or lr_epoch + 2 <= steps or steps < 4:
+    """The epoch of each step (``lr_epoch``: the first change ``L`` of a per-epoch schedule, 0
+    for none; see the module docstring): consecutive without one or in fewer than 4 steps;
+    ``0 .. L - 1, L - 1, L, L + 1, ...`` (epoch ``L - 1`` twice) when that fits; else ending at
+    ``L - 1, L, L + 1`` after two steps in epoch 0.
+
+    Epoch ``L - 1`` twice puts the step count one ahead of the epoch from the step before the
+    change on: a schedule counted in updates changes one step before the declared one, and one
+    step after a schedule one epoch early; the three tell apart.  Ending at the change with
+    epoch 0 twice, the change is at the last steps and the count far behind it."""
+    if lr_epoch == 0 or steps < 4:
         return list(range(steps))
-    return [*range(steps - 3), lr_epoch - 1, lr_epoch, lr_epoch + 1]
+    if lr_epoch + 3 <= steps:
+        return [*range(lr_epoch), *range(lr_epoch - 1, steps - 1)]
+    return [0, *range(steps - 4), lr_epoch - 1, lr_epoch, lr_epoch + 1]
 
 
 def draw(rng: np.random.Generator, batch: int, sizes: list[int], loss: str,

@@ -695,6 +695,9 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
         variants.append((f"the lr multiplied by lr_gamma = {p.lr_gamma:g} instead of by "
                          f"1 - lr_gamma = {gamma:g}", Pattern.SCHEDULE_GAMMA, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, p.lr_gamma))))
+        variants.append(("the schedule counted in updates (train_step calls), not epochs: with "
+                         "several batches per epoch the lr changes that many times too often",
+                         Pattern.SCHEDULE_PER_UPDATE, opt, sim.step_lr(lr0, p.lr_epoch, gamma)))
     wrong = list(p.first_wrong)
     t_first = min(p.first_wrong.values())
     for label, kind, cfg, lr_at in variants:
