@@ -6,8 +6,12 @@ check in the same process)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import torch
 
+from reference.checker.guard import check_file
 from reference.checker.usercode import snapshot, tampered
 
 
@@ -45,3 +49,10 @@ def test_torch_own_step_hook_on_a_first_optimiser_is_not_tampering() -> None:
         assert tampered(before) == []
     finally:
         sgd.step = hooked
+
+
+def test_numpy_error_handling_set_by_the_adapter_does_not_outlive_its_check() -> None:
+    before = np.geterr()
+    case = Path(__file__).resolve().parent / "hostile" / "ok_seterr_raise_ce.py"
+    assert check_file([str(case)]).verdict == "match"  # its module: np.seterr(all="raise")
+    assert np.geterr() == before

@@ -24,6 +24,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from handnet.adapter import AdapterError
 from handnet.atomic import atomic_write_text
 from handnet.cli import UsageError
@@ -77,10 +79,12 @@ def check_file(argv: list[str], timeout: float | None = None) -> Outcome:
 
 def run_options(opts: CheckOptions, timeout: float | None) -> Outcome:
     before = snapshot()
+    errors = np.geterr()  # np.seterr(all="raise") in the user's module is process-wide
     try:
         outcome = _run(opts, timeout)
     finally:
         changed = tampered(before)  # and put back
+        np.seterr(**errors)
     if changed and outcome.exit_code in (Verdict.MATCH.exit_code, Verdict.MISMATCH.exit_code,
                                          Verdict.INCONCLUSIVE.exit_code):
         return Outcome.error(

@@ -140,10 +140,11 @@ class Probe:
         shifted = [*params[:last], (W, b + shift.astype(b.dtype))]
         with_loss = with_loss and ad.loss_value is not None
         ad.write_canonical(last, W, shifted[last][1])
-        try:
-            rows = self.forward(x, f"forward(x) ({where})")
-            value = self.loss_value(rows, y, f"loss_value(y_hat, y) ({where})") \
-                if with_loss else 0.0
+        try:  # what is asked is whether the values are finite: no overflow or underflow
+            with np.errstate(all="ignore"):  # raises, even where the network asks for it
+                rows = self.forward(x, f"forward(x) ({where})")
+                value = self.loss_value(rows, y, f"loss_value(y_hat, y) ({where})") \
+                    if with_loss else 0.0
         finally:
             ad.write_canonical(last, W, b)
         model = to_torch(self.network(shifted))
