@@ -217,7 +217,7 @@ CASES = [
           grads = self.backward(X, Y)
           self.updates = getattr(self, "updates", -1) + 1
           self.lr = self.lr0 * (1 - self.lr_gamma) ** (self.updates // self.lr_epoch)
-          """, ALL_LOOP, "schedule_per_update", dict(DECAY, lr_epoch=2)),
+          """, ALL_LOOP, "schedule_unit", dict(DECAY, lr_epoch=2)),
 ]
 
 

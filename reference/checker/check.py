@@ -731,7 +731,8 @@ def _check_updates(ctx: _Context) -> list[ParameterResult]:
             ctx.params64(), ad.activations, ad.loss, ctx.batches64()[:steps], "update", expected,
             actual, {n: t for n, t in first_wrong.items() if t <= steps}, ctx.names, fits,
             residual, opt=tr.cfg, lr_at=lambda t: tr.lrs[t], lr_epoch=ad.lr_epoch,
-            lr_gamma=ad.lr_gamma, element=ad.element, epochs=ctx.plan.epochs[:steps])
+            lr_gamma=ad.lr_gamma, element=ad.element, epochs=ctx.plan.epochs[:steps],
+            per_update=ad.schedule_per == "update")
         problem.probed = _probe_other_batch(ctx, problem)
         findings = diagnose(problem, ctx.forward_matches)
         if not first_wrong:

@@ -80,6 +80,8 @@ def make(ad: Adapter, batch: int | None, steps: int | None, seed: int) -> Plan:
     rng = np.random.default_rng(seed)
     batches = [draw(rng, b, sizes, ad.loss, ad.dtype())
                for b in batch_sizes(batch or ad.batch, steps, sizes)]
+    if per_update and steps >= 3:  # two updates in epoch 0: a schedule stepped per epoch shows
+        return Plan(batches, [0, *range(steps - 1)], notes)
     return Plan(batches, epochs(steps, 0 if per_update else change), notes)
 
 

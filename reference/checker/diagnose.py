@@ -86,13 +86,15 @@ class Problem:
     lr_gamma: float = 0.0
     element: Callable[[str, tuple[int, ...]], str] | None = None
     epochs: list[int] | None = None  # the epoch of each step (None: step t is epoch t)
+    per_update: bool = False  # the schedule is declared per update: its steps are updates
     # update style: factors fitted on a probe step at another batch size, {name: {batch: c}}
     probed: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def at_epochs(self, lr_of_epoch: Callable[[int], float]) -> Callable[[int], float]:
-        """An lr per step from an lr per epoch (the check may skip epochs to cross a decay)."""
+        """An lr per step from an lr per schedule step: per epoch (the check may skip epochs to
+        cross a decay, and run two updates in one), or per update (``per_update``)."""
         epochs = self.epochs
-        if epochs is None:
+        if epochs is None or self.per_update:
             return lr_of_epoch
         return lambda t: lr_of_epoch(epochs[t])
 
@@ -695,9 +697,7 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
         variants.append((f"the lr multiplied by lr_gamma = {p.lr_gamma:g} instead of by "
                          f"1 - lr_gamma = {gamma:g}", Pattern.SCHEDULE_GAMMA, opt,
                          p.at_epochs(sim.step_lr(lr0, p.lr_epoch, p.lr_gamma))))
-        variants.append(("the schedule counted in updates (train_step calls), not epochs: with "
-                         "several batches per epoch the lr changes that many times too often",
-                         Pattern.SCHEDULE_PER_UPDATE, opt, sim.step_lr(lr0, p.lr_epoch, gamma)))
+        variants.append(_other_unit(p, sim.step_lr(lr0, p.lr_epoch, gamma), opt))
     wrong = list(p.first_wrong)
     t_first = min(p.first_wrong.values())
     for label, kind, cfg, lr_at in variants:
@@ -714,6 +714,22 @@ def _trajectory(p: Problem, out: dict[str, list[Finding]]) -> None:
             out[name].append(Finding(
                 kind, f"{label} — a {len(p.expected)}-step simulation with that one change "
                 f"reproduces {_list(p, explains)}", None, explains, whole_run=True))
+
+
+def _other_unit(p: Problem, lr_of: Callable[[int], float],
+                opt: OptConfig | AdaptiveConfig) -> tuple[str, Pattern, OptConfig | AdaptiveConfig,
+                                                          Callable[[int], float]]:
+    """The declared schedule stepped in the other unit: per update where it is declared per
+    epoch (the lr changes as many times too often as there are batches in an epoch), or per
+    epoch (``start_epoch``) where it is declared per update (that many times too rarely)."""
+    if p.per_update and p.epochs is not None:
+        epochs = p.epochs
+        return ("the schedule stepped once per epoch (start_epoch), not after every update: "
+                "with several batches per epoch the lr changes that many times too rarely",
+                Pattern.SCHEDULE_UNIT, opt, lambda t: lr_of(epochs[t]))
+    return ("the schedule counted in updates (train_step calls), not epochs: with several "
+            "batches per epoch the lr changes that many times too often",
+            Pattern.SCHEDULE_UNIT, opt, lr_of)
 
 
 def _adaptive_variants(opt: AdaptiveConfig) -> list[tuple[str, Pattern, AdaptiveConfig]]:

@@ -42,7 +42,7 @@ class Pattern(StrEnum):
     SCHEDULE_EARLY = "schedule_early"
     SCHEDULE_LATE = "schedule_late"
     SCHEDULE_GAMMA = "schedule_gamma"
-    SCHEDULE_PER_UPDATE = "schedule_per_update"
+    SCHEDULE_UNIT = "schedule_unit"
     # the adaptive optimisers' variants over the trajectory
     ADAM_BIAS_CORRECTION = "adam_bias_correction"
     EPS_INSIDE_SQRT = "eps_inside_sqrt"
@@ -75,7 +75,7 @@ SHORT: dict[Pattern, str] = {
     Pattern.MOMENTUM_AVERAGE: "momentum as average",
     Pattern.SCHEDULE_EARLY: "schedule early", Pattern.SCHEDULE_LATE: "schedule late",
     Pattern.SCHEDULE_GAMMA: "gamma vs 1-gamma", Pattern.FORWARD: "forward differs",
-    Pattern.SCHEDULE_PER_UPDATE: "schedule per update",
+    Pattern.SCHEDULE_UNIT: "updates vs epochs",
     Pattern.RELU_AT_ZERO: "relu'(0) = 1", Pattern.WRONG_LAYER_WEIGHTS: "other layer's W",
     Pattern.NESTEROV: "nesterov formula", Pattern.WEIGHT_DECAY: "weight decay decoupled",
     Pattern.ADAM_BIAS_CORRECTION: "no bias correction", Pattern.EPS_INSIDE_SQRT: "eps inside sqrt",
