@@ -232,3 +232,13 @@ def test_create_is_seeded() -> None:
         [2, 5, 1], "sigmoid", 4)
     np.testing.assert_array_equal(a.parameters["W0"], b.parameters["W0"])
     assert not np.array_equal(a.parameters["W0"], c.parameters["W0"])
+
+
+def test_a_layer_list_changed_after_construction_is_refused_not_cut_short() -> None:
+    """``forward`` pairs layers with activations strictly: a layer appended to ``net.layers``
+    without an activation raises instead of being skipped silently (mutmut: `strict=False`
+    survived)."""
+    net = _net([2, 3, 1], "sigmoid")
+    net.layers.append(Dense(np.ones((1, 1)), np.zeros((1, 1))))
+    with pytest.raises(ValueError, match="zip"):
+        net.forward(np.zeros((4, 2)))
