@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handnet.config import Config
-from handnet.train import Run
+from handnet.train import Run, predicted_labels
 
 SATURATED = 1e-9  # derivative below this: the unit passes (almost) no gradient
 STUCK = 0.99  # share of saturated output units (with a constant prediction) that is "stuck"
@@ -62,7 +62,7 @@ def assess(run: Run) -> Health:
                 continue
             d = act.derivative(z, a)
             saturated.append(float(np.mean(~(np.abs(d) >= SATURATED))))
-        classes = np.unique(out > 0.5) if np.all(np.isfinite(out)) else np.array([])
+        classes = np.unique(predicted_labels(out)) if np.all(np.isfinite(out)) else np.array([])
     return Health(diverged, saturated, len(classes) == 1)
 
 

@@ -117,3 +117,25 @@ def test_engine_plain_never_loads_numba(tmp_path: Path) -> None:
                          timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_k_classes_predicted_apart_are_not_a_constant_prediction() -> None:
+    """Three classes, every output below 0.5 but the largest in a different place for different
+    points: predictions differ, so the run is not "one class everywhere" (before: each output
+    compared with 0.5, all False, read as one class)."""
+    run = build(Config(dataset="spirals", classes=3, hidden=(4,),
+                       activation=("tanh", "softmax"), loss="ce", epochs=1, n_train=9, n_test=9))
+    W, b = run.network.parameters["W1"], run.network.parameters["b1"]
+    W[...] = 0.0
+    b[...] = 0.0  # every output 1/3, then one class lifted per point through the hidden layer
+    run.network.parameters["W0"][...] = 0.0
+    run.network.parameters["b0"][...] = 0.0
+    run.data.x_test[...] = 0.0
+    health = assess(run)
+    assert health.constant_prediction  # all outputs equal: argmax is class 0 everywhere
+    run.network.parameters["W0"][...] = np.eye(2, 4)
+    W[:2, :2] = np.array([[0.3, 0.0], [0.0, 0.3]])
+    run.data.x_test[:] = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]] * 3)
+    out = run.network.forward(run.data.x_test)
+    assert np.all(out < 0.5) and len(np.unique(np.argmax(out, axis=1))) > 1
+    assert not assess(run).constant_prediction
