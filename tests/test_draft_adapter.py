@@ -268,15 +268,17 @@ def test_unknown_learning_rate_is_a_placeholder_the_check_refuses(tmp_path: Path
     assert outcome.verdict == "adapter-error" and "lr" in outcome.text
 
 
-@pytest.mark.parametrize("source, code, words", [
-    ("import sys\nimport numpy as np\nW = np.ones((2, 2))\nsys.exit(3)\n", 4, "sys.exit(3)"),
-    ("raise RuntimeError('no data file')\n", 4, "RuntimeError: no data file"),
-    ("while True:\n    pass\n", 4, "did not finish"),
-    ("import numpy as np\nN_HIDDEN = 4\ndef f(x):\n    return x\n", 2, "no network found"),
+@pytest.mark.parametrize("source, code, words, timeout", [
+    ("import sys\nimport numpy as np\nW = np.ones((2, 2))\nsys.exit(3)\n", 4, "sys.exit(3)",
+     "30"),
+    ("raise RuntimeError('no data file')\n", 4, "RuntimeError: no data file", "30"),
+    ("while True:\n    pass\n", 4, "did not finish", "1"),
+    ("import numpy as np\nN_HIDDEN = 4\ndef f(x):\n    return x\n", 2, "no network found",
+     "30"),
 ])
 def test_hostile_files_end_in_one_clear_line(tmp_path: Path, source: str, code: int,
-                                             words: str) -> None:
-    done, out = draft(tmp_path, "bad.py", source, "--timeout", "3")
+                                             words: str, timeout: str) -> None:
+    done, out = draft(tmp_path, "bad.py", source, "--timeout", timeout)
     assert done.returncode == code, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in done.stderr
