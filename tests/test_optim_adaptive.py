@@ -128,6 +128,7 @@ def test_no_decay_on_biases_when_asked() -> None:
     (lambda: RMSprop(momentum=1.5), "momentum must be in [0, 1), got 1.5"),
     (lambda: Adam(betas=(1.0, 0.9)), "betas must each be in [0, 1), got 1.0 and 0.9"),
     (lambda: Adam(betas=(-0.1, 0.9)), "betas must each be in [0, 1), got -0.1 and 0.9"),
+    (lambda: Exponential(0.0, 0.5), "lr must be positive, got 0.0"),
     (lambda: Adagrad(lr_decay=-0.1), "lr_decay must be >= 0, got -0.1"),
     (lambda: Adagrad(initial_accumulator_value=-1.0),
      "initial_accumulator_value must be >= 0, got -1.0"),
