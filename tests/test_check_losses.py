@@ -161,3 +161,24 @@ def test_bad_loss_declarations_are_one_line_adapter_errors(declare: dict[str, An
     with pytest.raises(AdapterError) as err:
         check(adapter, steps=1)
     assert message in str(err.value)
+
+
+def test_the_diagnosis_keeps_its_simulations_floating_point_trouble_to_itself(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hypothesis the diagnosis simulates may divide by an output that is exactly 0 (field
+    network 27: the cross-entropy's ``-y / p`` on a saturated softmax); the result simply does
+    not fit, and NumPy's RuntimeWarnings must not reach the user's terminal (this suite turns
+    warnings into errors, so a leaked one fails here)."""
+    from reference.checker import simulate
+
+    description, derivative = simulate.LOSS_DERIVATIVES["ce"]
+
+    def with_a_zero(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        np.divide(1.0, np.zeros(1))  # "divide by zero" warning, result dropped
+        return derivative(p, y)
+
+    monkeypatch.setitem(simulate.LOSS_DERIVATIVES, "ce", (description, with_a_zero))
+    right, wrong = CASES[0][2], CASES[0][3]
+    module = plant("loss_net", right, wrong)
+    report = check(lambda: module.adapter("gradients", "ce"), steps=3, seed=3)
+    assert report.exit_code == 1 and {p.name for p in report.wrong} == ALL, report.to_text()

@@ -206,7 +206,16 @@ def _name_factor(c: float, candidates: list[tuple[float, str]], rtol: float) -> 
 
 
 def diagnose(p: Problem, forward_ok: bool = True) -> dict[str, list[Finding]]:
-    """Findings for every wrong parameter (canonical names), best first."""
+    """Findings for every wrong parameter (canonical names), best first.
+
+    The hypotheses are simulated with NumPy's floating-point warnings off: a wrong hypothesis
+    may overflow or divide by a saturated output, and then it simply does not fit; its warnings
+    are not the user's to read."""
+    with np.errstate(all="ignore"):
+        return _diagnose(p, forward_ok)
+
+
+def _diagnose(p: Problem, forward_ok: bool) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {name: [] for name in p.first_wrong}
     if not p.first_wrong:
         return out
