@@ -71,16 +71,18 @@ def test_sgd_default_puts_biases_in_momentum_without_nesterov() -> None:
     (Adam, torch.optim.Adam), (AdamW, torch.optim.AdamW), (RMSprop, torch.optim.RMSprop),
     (Adagrad, torch.optim.Adagrad)], ids=["adam", "adamw", "rmsprop", "adagrad"])
 def test_adaptive_defaults_are_torchs(ours: type, theirs: type) -> None:
-    """Every hyper-parameter handnet's adaptive optimisers share with torch's class defaults to
-    torch's own default (read from torch's signature, the oracle), and biases are decayed like
-    any parameter unless ``bias_decay=False`` (torch decays every parameter it is given)."""
+    """An optimiser made without arguments holds, for every hyper-parameter it shares with
+    torch's class, torch's own default (read from torch's signature, the oracle); and biases
+    are decayed like any parameter unless ``bias_decay=False`` (torch decays every parameter it
+    is given).  Read from the object, not from our signature: a default is what a call without
+    the argument gets (mutmut changes the callee's defaults behind an unchanged signature)."""
     torch_defaults = {k: p.default for k, p in inspect.signature(theirs).parameters.items()
                       if p.default is not inspect.Parameter.empty}
-    ours_params = inspect.signature(ours).parameters
-    shared = sorted(set(ours_params) & set(torch_defaults) - {"params"})
+    made = ours()
+    shared = sorted(set(inspect.signature(ours).parameters) & set(torch_defaults) - {"params"})
     assert {"lr", "weight_decay", "eps"} <= set(shared)
     for name in shared:
         want = torch_defaults[name]
-        got = ours_params[name].default
+        got = getattr(made, name)
         assert (tuple(got) if isinstance(want, tuple) else got) == want, name
     assert ours(weight_decay=0.25).decay_of("b0") == 0.25
