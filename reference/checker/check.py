@@ -84,9 +84,7 @@ from reference.checker.report import ForwardResult, ParameterResult, Report, Wor
 from reference.checker.simulate import OptConfig
 from reference.checker.simulate_adaptive import AdaptiveConfig
 from reference.checker.usercode import call, call_with_copies, owned
-from reference.comparison.adaptive_scales import AdaptiveScales
 from reference.comparison.compare import Record, compare_arrays
-from reference.comparison.momentum import MomentumErrors
 from reference.comparison.scales import forward_scale, update_scales
 from reference.comparison.stability import (
     MAX_AMPLIFICATION,
@@ -107,7 +105,7 @@ from reference.comparison.tolerance import (
     near_match_rtol,
     tolerance,
 )
-from reference.twin.adaptive import twin_state
+from reference.comparison.trajectory import UpdateErrors
 from reference.twin.losses import get_torch_loss
 from reference.twin.network import handnet_gradients, handnet_parameters, to_torch
 from reference.twin.optim import optimizer_from_config
@@ -545,16 +543,6 @@ class _Twin:
         for _ in range(1 if self.per_update else epochs_to_next):
             self.sched.step()
 
-    def decays(self) -> dict[str, float]:
-        """Each parameter's weight decay (its group's)."""
-        out = {}
-        for group in self.opt.param_groups:
-            ids = {id(q) for q in group["params"]}
-            for n, q in self.model.named_handnet_parameters().items():
-                if id(q) in ids:
-                    out[n] = float(group["weight_decay"])
-        return out
-
 
 class _Regime:
     """The stable regime (``reference.comparison.stability``) along the check's trajectory: a
@@ -603,32 +591,20 @@ class _Regime:
 
 
 class _UpdateErrors:
-    """The error scale ``s`` of each compared update, in gradient units: the twin's gradient
-    error scales carried through the declared optimiser (``MomentumErrors`` for SGD,
-    ``AdaptiveScales`` for the adaptive ones: the suite's models), plus the rounding of an
-    update read back from the weights (``UPDATE_ROUNDING * eps * max|W|``, over the rtol)."""
+    """The error scale ``s`` of each compared update, in gradient units: the twin's update error
+    scales (``reference.comparison.trajectory.UpdateErrors``: the suite's models for the
+    declared optimiser) plus the rounding of an update read back from the weights
+    (``UPDATE_ROUNDING * eps * max|W|``, over the rtol)."""
 
-    def __init__(self, ctx: _Context, twin: _Twin, cfg: OptConfig | AdaptiveConfig) -> None:
-        self.ctx, self.twin = ctx, twin
-        self.adaptive = AdaptiveScales(ctx.ad.optimizer, twin.opt.param_groups[0]) \
-            if isinstance(cfg, AdaptiveConfig) else None
-        self.momentum = None if isinstance(cfg, AdaptiveConfig) else MomentumErrors(
-            cfg.momentum, cfg.style, cfg.nesterov, cfg.uses_momentum)
-        self.decays = twin.decays()
+    def __init__(self, ctx: _Context, twin: _Twin) -> None:
+        self.ctx = ctx
+        self.model = UpdateErrors(twin.model, twin.opt)
 
     def step(self, t: int, lr: float, grad_scales: dict[str, Array], twin_prev: dict[str, Array],
              weights: dict[str, tuple[Array, ...]]) -> dict[str, float]:
         """Step ``t`` (0-based) with lr ``lr``; ``weights``: per name the arrays whose largest
         entry bounds the read-back rounding (before, the user's after, the twin's after)."""
-        if self.adaptive is not None:
-            scales = self.adaptive.step_all(
-                handnet_gradients(self.twin.model), grad_scales, twin_prev,
-                twin_state(self.twin.opt, self.twin.model), self.decays, lr)
-            update = {n: float(np.max(scales[n])) for n in weights}
-        else:
-            assert self.momentum is not None
-            update = {n: self.momentum.step(n, lr, float(np.max(grad_scales[n])))
-                      for n in weights}
+        update = self.model.step(weights, grad_scales, twin_prev, lr)
         rtol, eps = self.ctx.rtol(t + 1), self.ctx.eps
         return {n: (update[n] + UPDATE_ROUNDING * eps * max(
                     float(np.max(np.abs(a))) for a in arrays) / rtol) / lr
@@ -645,7 +621,7 @@ class _Trajectory:
         self.twin = _Twin(ctx)
         self.regime = _Regime(ctx, self.twin)
         self.cfg = _opt_config(ctx.ad, self.twin)
-        self.errors = _UpdateErrors(ctx, self.twin, self.cfg)
+        self.errors = _UpdateErrors(ctx, self.twin)
         self.user_prev = _user_params(ctx.ad, ctx.names)
         self.twin_prev = self.twin.params()
         self.shapes0 = {p: (v.shape, v.dtype) for p, v in ctx.ad.raw_parameters().items()}

@@ -12,6 +12,8 @@ models ``Lockstep``, ``AdaptiveLockstep`` and ``handnet check`` use, computed fr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -26,15 +28,17 @@ from reference.twin.optim import ClassicSGD
 Array = NDArray[np.floating]
 
 
-class TrajectoryErrors:
-    """``scales[name]``: the error scale of the twin's parameter ``name`` after the steps seen."""
+class UpdateErrors:
+    """The error scale of each update a twin's optimiser takes: the gradients' error scales
+    carried through its state by the suite's model for that optimiser (``MomentumErrors`` for
+    SGD in either convention, ``AdaptiveScales`` for Adam, AdamW, RMSprop and Adagrad), read
+    from the torch optimiser itself (class, groups)."""
 
-    def __init__(self, model: TwinNet, optimizer: torch.optim.Optimizer, loss: str) -> None:
-        self.model, self.optimizer, self.loss = model, optimizer, loss
+    def __init__(self, model: TwinNet, optimizer: torch.optim.Optimizer) -> None:
+        self.model, self.optimizer = model, optimizer
         names = model.named_handnet_parameters()
         group_of = {id(p): g for g in optimizer.param_groups for p in g["params"]}
-        self.groups = {n: group_of[id(p)] for n, p in names.items()}
-        self.scales: dict[str, float] = {n: 0.0 for n in names}
+        self.groups = {n: group_of[id(p)] for n, p in names.items() if id(p) in group_of}
         kind = next((k for k, cls in TORCH_CLASSES.items() if type(optimizer) is cls), None)
         self.adaptive = None if kind is None else AdaptiveScales(kind, optimizer.param_groups[0])
         self.momentum: MomentumErrors | None = None
@@ -46,6 +50,28 @@ class TrajectoryErrors:
                 m, "classic" if isinstance(optimizer, ClassicSGD) else "torch",
                 bool(optimizer.param_groups[0]["nesterov"]),
                 lambda n: self.groups[n]["momentum"] > 0)
+
+    def step(self, names: Iterable[str], s_grad: dict[str, Array], before: dict[str, Array],
+             lr: float) -> dict[str, float]:
+        """The largest update error scale of each of ``names`` for the step just taken (the
+        gradients still in ``.grad``, the state the step left), from the gradients' error scales
+        ``s_grad`` and the parameters ``before`` the step; ``lr`` the lr it used."""
+        if self.momentum is not None:
+            return {n: self.momentum.step(n, lr, float(np.max(s_grad[n]))) for n in names}
+        assert self.adaptive is not None
+        decay = {n: float(g["weight_decay"]) for n, g in self.groups.items()}
+        updates = self.adaptive.step_all(handnet_gradients(self.model), s_grad, before,
+                                         twin_state(self.optimizer, self.model), decay, lr)
+        return {n: float(np.max(updates[n])) for n in names if n in updates}
+
+
+class TrajectoryErrors:
+    """``scales[name]``: the error scale of the twin's parameter ``name`` after the steps seen."""
+
+    def __init__(self, model: TwinNet, optimizer: torch.optim.Optimizer, loss: str) -> None:
+        self.model, self.loss = model, loss
+        self.updates = UpdateErrors(model, optimizer)
+        self.scales: dict[str, float] = {n: 0.0 for n in model.named_handnet_parameters()}
         self._s_grad: dict[str, Array] = {}
         self._before: dict[str, Array] = {}
 
@@ -57,14 +83,5 @@ class TrajectoryErrors:
 
     def after_step(self, lr: float) -> None:
         """Called after the step (gradients still in ``.grad``), ``lr`` the lr it used."""
-        if self.momentum is not None:
-            for n, s in self._s_grad.items():
-                self.scales[n] += self.momentum.step(n, lr, float(np.max(s)))
-            return
-        assert self.adaptive is not None
-        decay = {n: float(g["weight_decay"]) for n, g in self.groups.items()}
-        updates = self.adaptive.step_all(handnet_gradients(self.model), self._s_grad,
-                                         self._before, twin_state(self.optimizer, self.model),
-                                         decay, lr)
-        for n, u in updates.items():
-            self.scales[n] += float(np.max(u))
+        for n, u in self.updates.step(self.scales, self._s_grad, self._before, lr).items():
+            self.scales[n] += u
